@@ -1,0 +1,74 @@
+"""``tokenfleet``: the composition root.
+
+Each feature adds its command group in a module of this package and one line in
+``_register_commands``. Errors are turned into one clear line and an exit code here, in
+``main``, and nowhere else; the TUI and reports are imported lazily by their commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from ..errors import TokenfleetError
+from .context import AppContext, pass_app
+
+EXIT_USAGE = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", "db_url", metavar="URL", envvar="TOKENFLEET_DATABASE_URL",
+              help="Database URL (sqlite:///FILE or postgresql://…). Default: the embedded "
+                   "register in your data directory.")
+@click.option("--actor", metavar="NAME", envvar="TOKENFLEET_ACTOR",
+              help="Who the audit trail names for changes (default: your OS user).")
+@click.option("-v", "--verbose", count=True, help="More logging (repeat for debug).")
+@click.version_option(package_name="tokenfleet")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, actor: str | None, verbose: int) -> None:
+    """tokenfleet — the register of a city's PKI signing devices (USB tokens and PKI SIMs)."""
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2),
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = AppContext.create(db_url=db_url, actor=actor)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register_commands() -> None:
+    from . import audit_cmd, db_cmd, devices, holders, io_cmd
+
+    for module in (db_cmd, devices, holders, io_cmd, audit_cmd):
+        module.register(cli)
+    for name in ("requests_cmd", "alerts_cmd", "report_cmd", "poll_cmd", "tui_cmd", "access_cmd"):
+        try:
+            module = __import__(f"{__name__}.{name}", fromlist=["register"])
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            continue
+        module.register(cli)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI, mapping tokenfleet errors to one line and an exit code."""
+    try:
+        return cli.main(args=argv, prog_name="tokenfleet", standalone_mode=False)
+    except TokenfleetError as err:
+        click.echo(f"tokenfleet: {err.title.lower()}: {err}", err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        click.echo("tokenfleet: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+__all__ = ["AppContext", "cli", "main", "pass_app"]

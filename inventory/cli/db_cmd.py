@@ -1,0 +1,80 @@
+"""``tokenfleet db …`` and ``tokenfleet demo``."""
+
+from __future__ import annotations
+
+import click
+
+from .. import db as dbmod
+from .. import demo as demomod
+from ..db import Register
+from .context import AppContext, pass_app
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(db_group)
+    cli.add_command(demo)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schema upgrades and database checks."""
+
+
+@db_group.command("upgrade")
+@pass_app
+def db_upgrade(app: AppContext) -> None:
+    """Create or upgrade the register's schema to this version's newest revision."""
+    engine = dbmod.make_engine(app.settings.database_url)
+    try:
+        before = dbmod.current_revision(engine)
+        dbmod.upgrade(engine)
+        after = dbmod.current_revision(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"{dbmod.safe_url(app.settings.database_url)}: "
+               + (f"upgraded {before or 'empty'} → {after}" if before != after
+                  else f"already at {after}"))
+
+
+@db_group.command("current")
+@pass_app
+def db_current(app: AppContext) -> None:
+    """Print the register's schema revision and the newest this version knows."""
+    engine = dbmod.make_engine(app.settings.database_url)
+    try:
+        current = dbmod.check_revision(engine)
+    finally:
+        engine.dispose()
+    head = dbmod.head_revision()
+    state = "up to date" if current == head else "needs `tokenfleet db upgrade`"
+    click.echo(f"{dbmod.safe_url(app.settings.database_url)}: revision {current or '(empty)'} "
+               f"(newest {head}): {state}")
+
+
+@click.command()
+@click.option("--devices", "n", type=click.IntRange(1), default=5000, show_default=True,
+              help="How many devices the demo city holds.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if the register "
+              "already holds devices.")
+@pass_app
+def demo(app: AppContext, n: int, seed: int, if_empty: bool) -> None:
+    """Fill an empty register with a realistic demo city fleet."""
+    reg: Register = app.register()
+    with reg.engine.connect() as conn:
+        from sqlalchemy import func, select
+
+        from ..models import Device
+
+        if if_empty and conn.scalar(select(func.count()).select_from(Device)):
+            click.echo("the register already holds devices: demo skipped")
+            return
+    with reg.session() as session:
+        conn = session.connection()
+        summary = demomod.generate(conn, devices=n, seed=seed,
+                                   progress=lambda done, total: click.echo(
+                                       f"  {done}/{total} devices", err=True)
+                                   if total >= 50_000 else None)
+    click.echo(f"demo register: {summary.agencies} agencies, {summary.holders} holders, "
+               f"{summary.devices} devices, {summary.certificates} certificates, "
+               f"{summary.requests} requests, {summary.events} audit events")

@@ -1,0 +1,234 @@
+"""``tokenfleet devices`` (the list) and ``tokenfleet device …`` (one device, lifecycle moves)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import lifecycle
+from ..models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS, Device, Event, Handover
+from ..queries import DeviceFilter, get_device, get_holder, iter_devices
+from .context import FORMATS, AppContext, emit, pass_app
+
+LIST_COLUMNS = ("serial", "kind", "status", "holder", "agency_code", "lock_count", "not_after",
+                "last_seen_at")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(devices_list)
+    cli.add_command(device_group)
+
+
+def parse_date(value: str) -> datetime:
+    """``YYYY-MM-DD`` or ``dd/mm/yyyy`` (as Vietnamese forms write it), as UTC midnight."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+
+
+@click.command("devices")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(DEVICE_STATUSES),
+              help="Only devices in this status (repeatable).")
+@click.option("--kind", type=click.Choice(DEVICE_KINDS))
+@click.option("--agency", "agency_code", metavar="CODE", help="An agency and its sub-agencies.")
+@click.option("--expiring-within", type=click.IntRange(0), metavar="DAYS",
+              help="Active certificate ends within DAYS (and has not ended yet).")
+@click.option("--expired", is_flag=True, help="Active certificate has already ended.")
+@click.option("--not-seen-for", type=click.IntRange(0), metavar="DAYS",
+              help="Not seen by any poller for DAYS (or never).")
+@click.option("--search", metavar="TEXT", help="Holder name (accents ignored) or serial prefix.")
+@click.option("--sort", type=click.Choice(["id", "serial", "expiry"]), default="id",
+              show_default=True)
+@click.option("--limit", type=click.IntRange(1), help="At most this many rows.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_app
+def devices_list(app: AppContext, statuses: tuple[str, ...], kind: str | None,
+                 agency_code: str | None, expiring_within: int | None, expired: bool,
+                 not_seen_for: int | None, search: str | None, sort: str, limit: int | None,
+                 fmt: str) -> None:
+    """List devices (the whole register, or filtered)."""
+    f = DeviceFilter(statuses=statuses, kind=kind, agency_code=agency_code,
+                     expiring_within=timedelta(days=expiring_within)
+                     if expiring_within is not None else None,
+                     expired=expired, search=search,
+                     not_seen_for=timedelta(days=not_seen_for) if not_seen_for is not None
+                     else None)
+    with app.register().read() as session:
+        rows = iter_devices(session, f, sort=sort)
+        records = (r.as_record() for _, r in zip(range(limit or 10**12), rows, strict=False))
+        emit(records, fmt, LIST_COLUMNS if fmt != "json" else None)
+
+
+@click.group("device")
+def device_group() -> None:
+    """One device: show it, add it, and move it through its lifecycle."""
+
+
+def device_detail(session: Session, device: Device) -> dict[str, Any]:
+    holder, agency = device.holder, device.agency
+    handovers = session.scalars(select(Handover).where(Handover.device_id == device.id)
+                                .order_by(Handover.handed_at)).all()
+    events = session.scalars(select(Event).where(Event.device_id == device.id)
+                             .order_by(Event.seq)).all()
+    active = device.active_certificate
+    return {
+        "serial": device.serial, "kind": device.kind, "status": device.status,
+        "manufacturer": device.manufacturer, "model": device.model,
+        "phone_number": device.phone_number, "lock_count": device.lock_count,
+        "pin_tries_left": device.pin_tries_left,
+        "holder": {"id": holder.id, "full_name": holder.full_name, "title": holder.title,
+                   "email": holder.email,
+                   "national_id": lifecycle.mask_national_id(holder.national_id)}
+        if holder else None,
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "not_after": active.not_after.isoformat() if active else None,
+        "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
+        "last_seen_reader": device.last_seen_reader,
+        "allowed_moves": lifecycle.allowed_moves(device.status),
+        "certificates": [{"serial": c.serial, "status": c.status, "subject": c.subject,
+                          "not_before": c.not_before.isoformat(),
+                          "not_after": c.not_after.isoformat(),
+                          "fingerprint_sha256": c.fingerprint_sha256}
+                         for c in device.certificates],
+        "handovers": [{"method": h.method, "tracking_no": h.tracking_no,
+                       "holder": h.holder.full_name, "handed_at": h.handed_at.isoformat(),
+                       "received_at": h.received_at.isoformat() if h.received_at else None}
+                      for h in handovers],
+        "history": [{"seq": e.seq, "when": e.occurred_at.isoformat(), "actor": e.actor,
+                     "action": e.action, "summary": e.summary} for e in events],
+    }
+
+
+@device_group.command("show")
+@click.argument("serial")
+@click.option("--kind", type=click.Choice(DEVICE_KINDS))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_app
+def device_show(app: AppContext, serial: str, kind: str | None, fmt: str) -> None:
+    """Everything about one device: holder, certificates, handovers, history."""
+    with app.register().read() as session:
+        detail = device_detail(session, get_device(session, serial, kind))
+    if fmt == "json":
+        click.echo(json.dumps(detail, ensure_ascii=False, indent=2))
+        return
+    for key in ("serial", "kind", "status", "manufacturer", "model", "phone_number",
+                "lock_count", "pin_tries_left", "not_after", "last_seen_at", "last_seen_reader"):
+        if detail[key] is not None:
+            click.echo(f"{key:17} {detail[key]}")
+    if detail["holder"]:
+        h = detail["holder"]
+        click.echo(f"{'holder':17} {h['full_name']} — {h['title'] or ''} ({h['national_id']})")
+    if detail["agency"]:
+        click.echo(f"{'agency':17} {detail['agency']['code']} {detail['agency']['name']}")
+    click.echo(f"{'allowed moves':17} {', '.join(detail['allowed_moves']) or '(none)'}")
+    for c in detail["certificates"]:
+        click.echo(f"certificate       {c['serial']} {c['status']} {c['not_before'][:10]} → "
+                   f"{c['not_after'][:10]}")
+    for h in detail["handovers"]:
+        click.echo(f"handover          {h['handed_at'][:10]} {h['method']} to {h['holder']}"
+                   + (f" (tracking {h['tracking_no']})" if h["tracking_no"] else ""))
+    for e in detail["history"]:
+        click.echo(f"event #{e['seq']:<9} {e['when'][:16]} {e['actor']}: {e['action']}"
+                   + (f" — {e['summary']}" if e["summary"] else ""))
+
+
+@device_group.command("add")
+@click.argument("serial")
+@click.option("--kind", type=click.Choice(DEVICE_KINDS), default="usb_token", show_default=True)
+@click.option("--manufacturer")
+@click.option("--model")
+@click.option("--phone", "phone_number", help="Phone number (PKI SIM).")
+@click.option("--notes")
+@pass_app
+def device_add(app: AppContext, serial: str, kind: str, manufacturer: str | None,
+               model: str | None, phone_number: str | None, notes: str | None) -> None:
+    """Add a new device to stock."""
+    with app.register().session() as session:
+        device = lifecycle.add_device(session, kind=kind, serial=serial, actor=app.actor,
+                                      manufacturer=manufacturer, model=model,
+                                      phone_number=phone_number, notes=notes)
+        click.echo(f"{device.kind} {device.serial} added: {device.status}")
+
+
+def _moved(app: AppContext, serial: str, kind: str | None,
+           action: Callable[[Session, Device], object]) -> None:
+    with app.register().session() as session:
+        device = get_device(session, serial, kind)
+        before = device.status
+        action(session, device)
+        click.echo(f"{device.serial}: {before} → {device.status}"
+                   + (f" (lock count {device.lock_count})" if device.status == "locked" else ""))
+
+
+@device_group.command("issue")
+@click.argument("serial")
+@click.option("--holder", "holder_ref", required=True, metavar="ID|CCCD|NAME")
+@click.option("--method", type=click.Choice(HANDOVER_METHODS), required=True)
+@click.option("--tracking-no", help="Postal tracking number (required for --method postal).")
+@click.option("--kind", type=click.Choice(DEVICE_KINDS))
+@pass_app
+def device_issue(app: AppContext, serial: str, holder_ref: str, method: str,
+                 tracking_no: str | None, kind: str | None) -> None:
+    """Issue a device in stock to a holder, recording the handover."""
+    def act(session: Session, device: Device) -> None:
+        lifecycle.issue(session, device, get_holder(session, holder_ref), method=method,
+                        tracking_no=tracking_no, actor=app.actor)
+    _moved(app, serial, kind, act)
+
+
+def _simple_move(name: str, move: str, help_: str, note_help: str) -> click.Command:
+    @click.command(name, help=help_)
+    @click.argument("serial")
+    @click.option("--note", help=note_help)
+    @click.option("--kind", type=click.Choice(DEVICE_KINDS))
+    @pass_app
+    def command(app: AppContext, serial: str, note: str | None, kind: str | None) -> None:
+        _moved(app, serial, kind, lambda s, d: lifecycle.apply_move(
+            s, d, move, actor=app.actor, note=note))
+    return command
+
+
+for _name, _move, _help, _note in (
+    ("lock", "lock", "Mark an issued device locked (PIN blocked); counts a lock-out.",
+     "Why (e.g. 'brought to the desk')."),
+    ("unlock", "unlock", "Mark a locked device unlocked (recovered).", "How it was unlocked."),
+    ("lose", "report_lost", "Report an issued or locked device lost.", "Circumstances."),
+    ("revoke", "revoke", "Revoke a device and its certificates.", "Reason."),
+    ("return", "return_to_stock", "Take an issued device back into stock.", "Note."),
+    ("retire", "retire", "Retire a device in stock or revoked.", "Note."),
+):
+    device_group.add_command(_simple_move(_name, _move, _help, _note))
+
+
+@device_group.command("renew")
+@click.argument("serial")
+@click.option("--cert-serial", required=True, help="The new certificate's serial number.")
+@click.option("--not-before", required=True,
+              metavar="DATE")
+@click.option("--not-after", required=True, metavar="DATE")
+@click.option("--subject")
+@click.option("--fingerprint", help="SHA-256 fingerprint (hex) of the new certificate.")
+@click.option("--kind", type=click.Choice(DEVICE_KINDS))
+@pass_app
+def device_renew(app: AppContext, serial: str, cert_serial: str, not_before: str,
+                 not_after: str, subject: str | None, fingerprint: str | None,
+                 kind: str | None) -> None:
+    """Renewal: put a new certificate on an issued device, superseding the current one."""
+    data = lifecycle.CertificateData(serial=cert_serial, not_before=parse_date(not_before),
+                                     not_after=parse_date(not_after), subject=subject,
+                                     fingerprint_sha256=fingerprint)
+    with app.register().session() as session:
+        device = get_device(session, serial, kind)
+        cert = lifecycle.renew(session, device, data, actor=app.actor)
+        click.echo(f"{device.serial}: certificate {cert.serial} valid until "
+                   f"{cert.not_after:%Y-%m-%d}")

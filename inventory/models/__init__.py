@@ -1,0 +1,47 @@
+"""ORM models. Each feature keeps its tables in its own module; import them all here so that
+``Base.metadata`` (and so Alembic) sees every table."""
+
+from .base import Base, UTCDateTime, utcnow
+from .register import (
+    AGENCY_KINDS,
+    CERTIFICATE_STATUSES,
+    DEVICE_KINDS,
+    DEVICE_STATUSES,
+    HANDOVER_METHODS,
+    REQUEST_KINDS,
+    REQUEST_STATES,
+    Agency,
+    AgencyHistory,
+    Certificate,
+    Device,
+    Handover,
+    Holder,
+    ServiceRequest,
+    ServiceRequestItem,
+)
+from .trail import AuditHead, Event, ObservationRecord, UnregisteredDevice
+
+__all__ = [
+    "AGENCY_KINDS",
+    "CERTIFICATE_STATUSES",
+    "DEVICE_KINDS",
+    "DEVICE_STATUSES",
+    "HANDOVER_METHODS",
+    "REQUEST_KINDS",
+    "REQUEST_STATES",
+    "Agency",
+    "AgencyHistory",
+    "AuditHead",
+    "Base",
+    "Certificate",
+    "Device",
+    "Event",
+    "Handover",
+    "Holder",
+    "ObservationRecord",
+    "ServiceRequest",
+    "ServiceRequestItem",
+    "UTCDateTime",
+    "UnregisteredDevice",
+    "utcnow",
+]
