@@ -243,6 +243,7 @@ class Poller:
                     module.mark_stale()
         except PcscUnavailableError as exc:
             ws.relist = True
+            ws.known.clear()  # a new pcscd restarts its event counters: re-read all on return
             if not ws.outage:
                 ws.outage = True
                 warnings.append(str(exc))
