@@ -1,6 +1,7 @@
 """ORM models. Each feature keeps its tables in its own module; import them all here so that
 ``Base.metadata`` (and so Alembic) sees every table."""
 
+from .alerts import ALERT_RULES, ALERT_STATES, AlertLedgerEntry, AlertRun
 from .base import Base, UTCDateTime, utcnow
 from .register import (
     AGENCY_KINDS,
@@ -19,10 +20,13 @@ from .register import (
     ServiceRequest,
     ServiceRequestItem,
 )
+from .requests import UNLOCK_SOURCES, UnlockCase
 from .trail import AuditHead, Event, ObservationRecord, UnregisteredDevice
 
 __all__ = [
     "AGENCY_KINDS",
+    "ALERT_RULES",
+    "ALERT_STATES",
     "CERTIFICATE_STATUSES",
     "DEVICE_KINDS",
     "DEVICE_STATUSES",
@@ -31,6 +35,8 @@ __all__ = [
     "REQUEST_STATES",
     "Agency",
     "AgencyHistory",
+    "AlertLedgerEntry",
+    "AlertRun",
     "AuditHead",
     "Base",
     "Certificate",
@@ -41,7 +47,9 @@ __all__ = [
     "ObservationRecord",
     "ServiceRequest",
     "ServiceRequestItem",
+    "UNLOCK_SOURCES",
     "UTCDateTime",
+    "UnlockCase",
     "UnregisteredDevice",
     "utcnow",
 ]
