@@ -1,6 +1,7 @@
 """ORM models. Each feature keeps its tables in its own module; import them all here so that
 ``Base.metadata`` (and so Alembic) sees every table."""
 
+from .alerts import ALERT_RULES, ALERT_STATES, AlertLedgerEntry, AlertRun
 from .base import Base, UTCDateTime, utcnow
 from .register import (
     AGENCY_KINDS,
@@ -24,6 +25,8 @@ from .trail import AuditHead, Event, ObservationRecord, UnregisteredDevice
 
 __all__ = [
     "AGENCY_KINDS",
+    "ALERT_RULES",
+    "ALERT_STATES",
     "CERTIFICATE_STATUSES",
     "DEVICE_KINDS",
     "DEVICE_STATUSES",
@@ -32,6 +35,8 @@ __all__ = [
     "REQUEST_STATES",
     "Agency",
     "AgencyHistory",
+    "AlertLedgerEntry",
+    "AlertRun",
     "AuditHead",
     "Base",
     "Certificate",
