@@ -274,3 +274,50 @@ def get_holder(session: Session, ref: str) -> Holder:
     if not matches:
         raise NotFoundError(f"no holder matches {ref!r}")
     raise ValidationError(f"{ref!r} matches several holders ({', '.join(f'{h.id}: {h.full_name}' for h in matches)}…): give the holder id")  # noqa: E501
+
+
+def device_detail(session: Session, device: Device) -> dict[str, Any]:
+    """Everything about one device (``device show`` and the TUI's detail screen share this)."""
+    from .lifecycle import allowed_moves, mask_national_id
+    from .models import Event, Handover, ServiceRequest, ServiceRequestItem
+
+    holder, agency = device.holder, device.agency
+    handovers = session.scalars(select(Handover).where(Handover.device_id == device.id)
+                                .order_by(Handover.handed_at)).all()
+    events = session.scalars(select(Event).where(Event.device_id == device.id)
+                             .order_by(Event.seq)).all()
+    requests = session.execute(
+        select(ServiceRequest.id, ServiceRequest.kind, ServiceRequest.state,
+               ServiceRequest.external_ref, ServiceRequest.created_at)
+        .join(ServiceRequestItem, ServiceRequestItem.request_id == ServiceRequest.id)
+        .where(ServiceRequestItem.device_id == device.id)
+        .order_by(ServiceRequest.created_at, ServiceRequest.id)).all()
+    active = device.active_certificate
+    return {
+        "serial": device.serial, "kind": device.kind, "status": device.status,
+        "manufacturer": device.manufacturer, "model": device.model,
+        "phone_number": device.phone_number, "lock_count": device.lock_count,
+        "pin_tries_left": device.pin_tries_left,
+        "holder": {"id": holder.id, "full_name": holder.full_name, "title": holder.title,
+                   "email": holder.email,
+                   "national_id": mask_national_id(holder.national_id)}
+        if holder else None,
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "not_after": active.not_after.isoformat() if active else None,
+        "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
+        "last_seen_reader": device.last_seen_reader,
+        "allowed_moves": allowed_moves(device.status),
+        "certificates": [{"serial": c.serial, "status": c.status, "subject": c.subject,
+                          "not_before": c.not_before.isoformat(),
+                          "not_after": c.not_after.isoformat(),
+                          "fingerprint_sha256": c.fingerprint_sha256}
+                         for c in device.certificates],
+        "handovers": [{"method": h.method, "tracking_no": h.tracking_no,
+                       "holder": h.holder.full_name, "handed_at": h.handed_at.isoformat(),
+                       "received_at": h.received_at.isoformat() if h.received_at else None}
+                      for h in handovers],
+        "requests": [{"id": r.id, "kind": r.kind, "state": r.state, "external_ref": r.external_ref,
+                      "created_at": r.created_at.isoformat()} for r in requests],
+        "history": [{"seq": e.seq, "when": e.occurred_at.isoformat(), "actor": e.actor,
+                     "action": e.action, "summary": e.summary} for e in events],
+    }

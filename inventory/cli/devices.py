@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import lifecycle
-from ..models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS, Device, Event, Handover
-from ..queries import DeviceFilter, get_device, get_holder, iter_devices
+from ..models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS, Device
+from ..queries import DeviceFilter, device_detail, get_device, get_holder, iter_devices
 from .context import FORMATS, AppContext, emit, pass_app
 
 LIST_COLUMNS = ("serial", "kind", "status", "holder", "agency_code", "lock_count", "not_after",
@@ -71,41 +69,6 @@ def devices_list(app: AppContext, statuses: tuple[str, ...], kind: str | None,
 @click.group("device")
 def device_group() -> None:
     """One device: show it, add it, and move it through its lifecycle."""
-
-
-def device_detail(session: Session, device: Device) -> dict[str, Any]:
-    holder, agency = device.holder, device.agency
-    handovers = session.scalars(select(Handover).where(Handover.device_id == device.id)
-                                .order_by(Handover.handed_at)).all()
-    events = session.scalars(select(Event).where(Event.device_id == device.id)
-                             .order_by(Event.seq)).all()
-    active = device.active_certificate
-    return {
-        "serial": device.serial, "kind": device.kind, "status": device.status,
-        "manufacturer": device.manufacturer, "model": device.model,
-        "phone_number": device.phone_number, "lock_count": device.lock_count,
-        "pin_tries_left": device.pin_tries_left,
-        "holder": {"id": holder.id, "full_name": holder.full_name, "title": holder.title,
-                   "email": holder.email,
-                   "national_id": lifecycle.mask_national_id(holder.national_id)}
-        if holder else None,
-        "agency": {"code": agency.code, "name": agency.name} if agency else None,
-        "not_after": active.not_after.isoformat() if active else None,
-        "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
-        "last_seen_reader": device.last_seen_reader,
-        "allowed_moves": lifecycle.allowed_moves(device.status),
-        "certificates": [{"serial": c.serial, "status": c.status, "subject": c.subject,
-                          "not_before": c.not_before.isoformat(),
-                          "not_after": c.not_after.isoformat(),
-                          "fingerprint_sha256": c.fingerprint_sha256}
-                         for c in device.certificates],
-        "handovers": [{"method": h.method, "tracking_no": h.tracking_no,
-                       "holder": h.holder.full_name, "handed_at": h.handed_at.isoformat(),
-                       "received_at": h.received_at.isoformat() if h.received_at else None}
-                      for h in handovers],
-        "history": [{"seq": e.seq, "when": e.occurred_at.isoformat(), "actor": e.actor,
-                     "action": e.action, "summary": e.summary} for e in events],
-    }
 
 
 @device_group.command("show")
