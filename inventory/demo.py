@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from . import audit
+from . import audit, unlock
 from .errors import ValidationError
 from .models import (
     Agency,
@@ -156,6 +156,7 @@ def generate(
         if progress:
             progress(part.stop, devices)
     requests = _requests(conn, rng, ids, chain, now, leaf_agencies)
+    unlock.demo_cases(conn, now=now, seed=seed)
     chain.finish()
     return DemoSummary(agencies=len(agencies), holders=made["holders"], devices=devices,
                        certificates=made["certs"], events=chain.count, requests=requests)

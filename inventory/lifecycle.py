@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import audit
+from . import unlock as unlock_desk
 from .errors import DuplicateError, MoveNotAllowedError, ValidationError
 from .models import (
     DEVICE_KINDS,
@@ -164,13 +165,18 @@ def issue(
 
 def lock(session: Session, device: Device, *, actor: str, reason: str = "reported",
          at: datetime | None = None) -> Device:
-    """Entering ``locked`` counts one more lock-out on the device."""
+    """Entering ``locked`` counts one more lock-out on the device and opens an unlock case."""
+    check_move(device, "lock")  # refused before the case is opened: nothing half-done
+    unlock_desk.case_on_lock(session, device, actor=actor, reason=reason, at=at)
     return _apply(session, device, "lock", actor, at=at, summary=reason,
                   changes={"lock_count": device.lock_count + 1})
 
 
 def unlock(session: Session, device: Device, *, actor: str, how: str = "unlocked",
            at: datetime | None = None) -> Device:
+    """Leaving ``locked`` closes the device's unlock case, recording how."""
+    check_move(device, "unlock")
+    unlock_desk.case_on_unlock(session, device, actor=actor, how=how, at=at)
     return _apply(session, device, "unlock", actor, at=at, summary=how)
 
 

@@ -107,7 +107,7 @@ def agency_list(app: AppContext, search: str | None, fmt: str) -> None:
     """The agency tree, indented, with device counts."""
     with app.register().read() as session:
         counts = dict(session.execute(select(Device.agency_id, func.count())
-                                      .group_by(Device.agency_id)).tuples().all())
+                                      .group_by(Device.agency_id)).all())
         agencies = find_agencies(session, search, limit=10_000) if search else \
             session.scalars(select(Agency).order_by(Agency.path)).unique().all()
         emit(({"code": a.code, "name": ("  " * a.level) + a.name, "kind": a.kind,
