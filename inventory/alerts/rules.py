@@ -1,0 +1,176 @@
+"""The alert rules: which certificates, devices and requests need a warning right now.
+
+Each rule is one index-friendly query (certificates by ``(status, not_after)``, devices by
+``(status, id)`` or ``last_seen_at``, requests by ``(state, kind)``) returning plain tuples; no
+ORM objects are built, so a 1,000,000-device register is checked in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Agency, Certificate, Device, Holder, ServiceRequest
+from .settings import AlertSettings
+
+# Digest order: most urgent rule first.
+RULE_ORDER = ("cert_expired", "cert_expiring", "device_locked", "request_pending",
+              "device_unseen")
+ALERTING_DEVICE_STATUSES = ("issued", "locked")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One condition that needs a warning. ``(rule, subject_id, threshold, episode)`` is its key
+    in the ledger; ``days`` is days left (certificates) or days the condition has lasted."""
+
+    rule: str
+    subject_id: int
+    threshold: int
+    episode: int
+    days: int
+    since: datetime  # the certificate's end, or when the condition began
+    agency_id: int | None
+    device_id: int | None = None
+    serial: str | None = None
+    holder: str | None = None
+    detail: str | None = None  # certificate serial, or request kind and reference
+
+    @property
+    def key(self) -> tuple[str, int, int, int]:
+        return (self.rule, self.subject_id, self.threshold, self.episode)
+
+    @property
+    def group(self) -> tuple[str, int, int]:
+        """Ack and snooze act on this: every threshold of one subject's condition."""
+        return (self.rule, self.subject_id, self.episode)
+
+    def urgency(self) -> tuple[int, int, str]:
+        """Sort key: rule order, then the fewest days left / the longest lasting first."""
+        days = self.days if self.rule == "cert_expiring" else -self.days
+        return (RULE_ORDER.index(self.rule), days, self.serial or "")
+
+
+def crossed_threshold(not_after: datetime, now: datetime, thresholds: tuple[int, ...]) -> int:
+    """The tightest threshold (days) crossed by a certificate ending at ``not_after``; 0 when it
+    has already ended. Only that one is due: the looser ones it skipped are never sent."""
+    left = not_after - now
+    if left <= timedelta(0):
+        return 0
+    crossed = [t for t in thresholds if left <= timedelta(days=t)]
+    return min(crossed) if crossed else -1
+
+
+def _days_between(later: datetime, earlier: datetime) -> int:
+    return max(0, math.ceil((later - earlier).total_seconds() / 86400))
+
+
+def certificate_alerts(session: Session, settings: AlertSettings, now: datetime) -> list[Alert]:
+    """Active certificates of issued/locked devices that end within the widest threshold (or
+    have ended). A renewal supersedes the old certificate and a revocation revokes it, so
+    either stops that certificate's alerts."""
+    horizon = now + timedelta(days=max(settings.thresholds))
+    rows = session.execute(
+        select(Certificate.id, Certificate.not_after, Certificate.serial, Device.id,
+               Device.serial, Device.agency_id, Holder.full_name)
+        .join(Device, Device.id == Certificate.device_id)
+        .outerjoin(Holder, Holder.id == Device.holder_id)
+        .where(Certificate.status == "active", Certificate.not_after < horizon,
+               Device.status.in_(ALERTING_DEVICE_STATUSES))
+    )
+    alerts = []
+    for cert_id, not_after, cert_serial, device_id, serial, agency_id, holder in rows:
+        threshold = crossed_threshold(not_after, now, settings.thresholds)
+        if threshold < 0:
+            continue
+        expired = threshold == 0
+        alerts.append(Alert(
+            rule="cert_expired" if expired else "cert_expiring", subject_id=cert_id,
+            threshold=threshold, episode=0,
+            days=_days_between(now, not_after) if expired else _days_between(not_after, now),
+            since=not_after, agency_id=agency_id, device_id=device_id, serial=serial,
+            holder=holder, detail=cert_serial))
+    return alerts
+
+
+def locked_alerts(session: Session, settings: AlertSettings, now: datetime) -> list[Alert]:
+    """Devices locked longer than ``locked_days``; each lock-out (``lock_count``) is an
+    episode of its own, so a device locked again after an unlock warns again."""
+    rows = session.execute(
+        select(Device.id, Device.serial, Device.agency_id, Device.lock_count,
+               Device.status_changed_at, Holder.full_name)
+        .outerjoin(Holder, Holder.id == Device.holder_id)
+        .where(Device.status == "locked",
+               Device.status_changed_at < now - timedelta(days=settings.locked_days))
+    )
+    return [Alert(rule="device_locked", subject_id=device_id, threshold=settings.locked_days,
+                  episode=lock_count, days=_days_between(now, since), since=since,
+                  agency_id=agency_id, device_id=device_id, serial=serial, holder=holder)
+            for device_id, serial, agency_id, lock_count, since, holder in rows]
+
+
+def unseen_alerts(session: Session, settings: AlertSettings, now: datetime) -> list[Alert]:
+    """Devices a poller has seen before but not for ``unseen_days`` (never-polled fleets stay
+    quiet). The last sighting (in minutes) is the episode: seen again, then lost, warns again."""
+    rows = session.execute(
+        select(Device.id, Device.serial, Device.agency_id, Device.last_seen_at,
+               Holder.full_name)
+        .outerjoin(Holder, Holder.id == Device.holder_id)
+        .where(Device.last_seen_at.is_not(None),
+               Device.last_seen_at < now - timedelta(days=settings.unseen_days),
+               Device.status.in_(ALERTING_DEVICE_STATUSES))
+    )
+    return [Alert(rule="device_unseen", subject_id=device_id, threshold=settings.unseen_days,
+                  episode=int(seen.timestamp() // 60), days=_days_between(now, seen),
+                  since=seen, agency_id=agency_id, device_id=device_id, serial=serial,
+                  holder=holder)
+            for device_id, serial, agency_id, seen, holder in rows if seen is not None]
+
+
+def pending_request_alerts(session: Session, settings: AlertSettings,
+                           now: datetime) -> list[Alert]:
+    """Requests submitted to the CA more than ``pending_days`` ago and still not answered."""
+    rows = session.execute(
+        select(ServiceRequest.id, ServiceRequest.kind, ServiceRequest.external_ref,
+               ServiceRequest.agency_id, ServiceRequest.submitted_at)
+        .where(ServiceRequest.state == "submitted",
+               ServiceRequest.submitted_at < now - timedelta(days=settings.pending_days))
+    )
+    return [Alert(rule="request_pending", subject_id=request_id,
+                  threshold=settings.pending_days, episode=0,
+                  days=_days_between(now, submitted), since=submitted, agency_id=agency_id,
+                  detail=f"{kind} {ref or f'#{request_id}'}")
+            for request_id, kind, ref, agency_id, submitted in rows if submitted is not None]
+
+
+def due_alerts(session: Session, settings: AlertSettings, now: datetime) -> list[Alert]:
+    """Every condition that needs a warning now (before the ledger says what was sent)."""
+    return (certificate_alerts(session, settings, now) + locked_alerts(session, settings, now)
+            + unseen_alerts(session, settings, now)
+            + pending_request_alerts(session, settings, now))
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    id: int
+    code: str
+    name: str
+    contact: str | None  # the agency's own or its nearest ancestor's contact e-mail
+
+
+def agency_directory(session: Session) -> dict[int, AgencyInfo]:
+    """Every agency with the address its alerts go to: its own ``contact_email`` or, walking
+    up the tree ``path``, the nearest ancestor's. Agencies are few; one query loads them."""
+    rows = session.execute(select(Agency.id, Agency.code, Agency.name, Agency.path,
+                                  Agency.contact_email)).all()
+    own = {r.id: (r.contact_email or "").strip() or None for r in rows}
+    directory = {}
+    for r in rows:
+        chain = [int(p) for p in r.path.strip("/").split("/") if p.isdigit()][::-1]
+        contact = next((own[a] for a in [r.id, *chain] if own.get(a)), None)
+        directory[r.id] = AgencyInfo(r.id, r.code, r.name, contact)
+    return directory

@@ -1,0 +1,235 @@
+"""One alert run: lock, find what is due, send digests, record every outcome, beat the heart.
+
+The run lock makes overlapping cron runs harmless: PostgreSQL's session advisory lock, or on
+SQLite an OS file lock (``flock``) on ``<database>.alerts-lock`` beside the database file. The
+one that does not get it exits at once (``EXIT_LOCKED``) and sends nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import text
+
+from ..db import Register
+from ..errors import TokenfleetError
+from ..models import utcnow
+from . import ledger
+from .channels import JSONL_RECIPIENT, JsonLinesChannel, SmtpChannel, alert_record
+from .digest import Digest, render
+from .rules import AgencyInfo, Alert, agency_directory, due_alerts
+from .settings import AlertSettings, SmtpSettings
+
+EXIT_NOTHING = 0
+EXIT_SENT = 10
+EXIT_PARTIAL = 11
+EXIT_FAILED = 12
+EXIT_LOCKED = 75
+EXIT_CONFIG = 78
+PG_LOCK_KEY = 0x746F6B656E  # "token": one advisory lock key for the alert job
+CHANNELS = ("smtp", "jsonl")
+
+
+class AlertRunLockedError(TokenfleetError):
+    """Another alert run holds the lock; this one sent nothing (cron: harmless overlap)."""
+
+    title = "Another alert run is in progress"
+    exit_code = EXIT_LOCKED
+
+
+@contextmanager
+def run_lock(register: Register) -> Iterator[bool]:
+    """Yield True if this process now holds the alert-run lock, False if another one does."""
+    engine = register.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}))
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                    conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield True
+        return
+    fd = os.open(f"{database}.alerts-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class RunResult:
+    outcome: str  # nothing | sent | partial | failed (dry runs: nothing | sent = would send)
+    exit_code: int
+    counts: dict[str, int] = field(default_factory=dict)
+    planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would go out
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """What this run would send: per recipient, the alerts it has not had yet."""
+
+    alerts: list[Alert]
+    agencies: dict[int, AgencyInfo]
+    view: ledger.LedgerView
+    by_recipient: dict[str, list[Alert]] = field(default_factory=dict)
+    manager_addresses: tuple[str, ...] = ()
+    jsonl: list[tuple[Alert, list[str]]] = field(default_factory=list)
+    unroutable: list[Alert] = field(default_factory=list)
+    silenced: int = 0
+
+
+def recipients_of(alert: Alert, agencies: dict[int, AgencyInfo],
+                  managers: Sequence[str]) -> list[str]:
+    info = agencies.get(alert.agency_id) if alert.agency_id is not None else None
+    agency_contact = [info.contact] if info and info.contact else []
+    return agency_contact + [m for m in managers if m not in agency_contact]
+
+
+def plan(register: Register, settings: AlertSettings, now: datetime,
+         channels: Sequence[str], managers: bool = True) -> Plan:
+    """Evaluate the rules and subtract what the ledger says is delivered or silenced."""
+    manager_addresses = settings.managers if managers else ()
+    with register.read() as session:
+        alerts = due_alerts(session, settings, now)
+        agencies = agency_directory(session)
+        view = ledger.load_view(session, alerts, now)
+    p = Plan(alerts=alerts, agencies=agencies, view=view, manager_addresses=manager_addresses)
+    for alert in alerts:
+        if view.silenced(alert):
+            p.silenced += 1
+            continue
+        recipients = recipients_of(alert, agencies, manager_addresses)
+        if "smtp" in channels:
+            if not recipients:
+                p.unroutable.append(alert)
+            for r in recipients:
+                if view.is_due(alert, r):
+                    p.by_recipient.setdefault(r, []).append(alert)
+        if "jsonl" in channels and view.is_due(alert, JSONL_RECIPIENT):
+            p.jsonl.append((alert, recipients))
+    return p
+
+
+def _planned_records(p: Plan, lang: str) -> list[dict[str, Any]]:
+    to: dict[tuple[str, int, int, int], list[str]] = {}
+    for recipient, alerts in p.by_recipient.items():
+        for a in alerts:
+            to.setdefault(a.key, []).append(recipient)
+    for a, _ in p.jsonl:
+        to.setdefault(a.key, []).append(JSONL_RECIPIENT)
+    due = [a for a in p.alerts if a.key in to]
+    due.sort(key=Alert.urgency)
+    return [alert_record(a, p.agencies, lang, to[a.key]) for a in due]
+
+
+def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequence[str],
+               host: str, out: IO[str], smtp: SmtpSettings | None = None,
+               now: datetime | None = None, dry_run: bool = False,
+               managers: bool = True) -> RunResult:
+    """One run. A dry run reads only; a real run holds the lock and writes the heartbeat."""
+    now = now or utcnow()
+    if "smtp" in channels and smtp is None and not dry_run:
+        smtp = SmtpSettings.from_env()
+    if dry_run:
+        p = plan(register, settings, now, channels, managers)
+        records = _planned_records(p, settings.lang)
+        return RunResult(outcome="sent" if records else "nothing",
+                         exit_code=EXIT_SENT if records else EXIT_NOTHING,
+                         counts={"alerts_due": len(records), "silenced": p.silenced,
+                                 "unroutable": len(p.unroutable)},
+                         planned=records, warnings=_warnings(p))
+    with run_lock(register) as got:
+        if not got:
+            raise AlertRunLockedError("another `tokenfleet alerts run` holds the lock: this "
+                                      "run sent nothing")
+        with register.session() as session:
+            run_id = ledger.start_run(session, host, now)
+        try:
+            result = _deliver(register, settings, channels, smtp, now, out, managers)
+        except BaseException as err:
+            with register.session() as session:
+                ledger.finish_run(session, run_id, "failed", {}, error=str(err) or repr(err),
+                                  now=max(now, utcnow()))
+            raise
+        with register.session() as session:
+            ledger.finish_run(session, run_id, result.outcome, result.counts,
+                              error="; ".join(result.warnings) or None,
+                              now=max(now, utcnow()))
+        return result
+
+
+def record_failed_run(register: Register, host: str, error: str,
+                      now: datetime | None = None) -> None:
+    """A run that could not start (bad configuration) still leaves a heartbeat row saying so."""
+    with register.session() as session:
+        run_id = ledger.start_run(session, host, now or utcnow())
+        ledger.finish_run(session, run_id, "failed", {}, error=error, now=now)
+
+
+def _warnings(p: Plan) -> list[str]:
+    if not p.unroutable:
+        return []
+    serials = ", ".join(sorted({a.serial or f"#{a.subject_id}" for a in p.unroutable})[:10])
+    return [f"{len(p.unroutable)} alert(s) have no recipient (no agency contact_email up the "
+            f"tree and no TOKENFLEET_MANAGERS_EMAIL): {serials}"]
+
+
+def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str],
+             smtp: SmtpSettings | None, now: datetime, out: IO[str],
+             managers: bool) -> RunResult:
+    p = plan(register, settings, now, channels, managers)
+    counts = {"alerts": len({a.key for alerts in p.by_recipient.values() for a in alerts}
+                            | {a.key for a, _ in p.jsonl}),
+              "messages_sent": 0, "messages_failed": 0, "rows_sent": 0, "rows_failed": 0,
+              "silenced": p.silenced, "unroutable": len(p.unroutable)}
+    errors: list[str] = []
+
+    def record(recipient: str, alerts: Sequence[Alert], error: str | None) -> None:
+        with register.session() as session:
+            ledger.record_delivery(session, p.view,
+                                   ledger.Delivery(recipient, alerts, error), now)
+        outcome = "failed" if error else "sent"
+        counts[f"messages_{outcome}"] += 1
+        counts[f"rows_{outcome}"] += len(alerts)
+        if error:
+            errors.append(error)
+
+    if p.by_recipient and smtp is not None:
+        digests: list[Digest] = [
+            render(r, alerts, p.agencies, settings.lang, managers=r in p.manager_addresses)
+            for r, alerts in sorted(p.by_recipient.items())]
+        SmtpChannel(smtp).send(digests, on_result=lambda d, err: record(d.recipient, d.alerts,
+                                                                         err))
+    if p.jsonl:
+        JsonLinesChannel(out).send([alert_record(a, p.agencies, settings.lang, rs)
+                                    for a, rs in sorted(p.jsonl, key=lambda x: x[0].urgency())])
+        record(JSONL_RECIPIENT, [a for a, _ in p.jsonl], None)
+    sent, failed = counts["messages_sent"], counts["messages_failed"]
+    outcome = ("nothing" if not sent and not failed else "sent" if not failed
+               else "partial" if sent else "failed")
+    code = {"nothing": EXIT_NOTHING, "sent": EXIT_SENT, "partial": EXIT_PARTIAL,
+            "failed": EXIT_FAILED}[outcome]
+    warnings = _warnings(p) + sorted(set(errors))
+    return RunResult(outcome=outcome, exit_code=code, counts=counts, warnings=warnings)

@@ -1,0 +1,184 @@
+"""``tokenfleet alerts …``: the cron job (``run``), its heartbeat (``status``), and ack/snooze."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+
+import click
+from sqlalchemy import select
+
+from .. import alerts
+from ..errors import ConfigurationError
+from ..models import ALERT_STATES, AlertLedgerEntry, Device, utcnow
+from .context import FORMATS, AppContext, emit, pass_app
+from .devices import parse_date
+
+RUN_HELP = """Send the alerts that are due (run it hourly from cron).
+
+Each warning goes to the agency's contact e-mail (or the nearest parent agency's) and to the
+fleet managers (TOKENFLEET_MANAGERS_EMAIL), once per threshold. SMTP settings and credentials
+come only from the environment (TOKENFLEET_SMTP_*).
+
+\b
+Exit codes:
+  0   nothing new to send
+  10  alerts sent
+  11  partial failure (some digests failed: recorded as failed, retried next run)
+  12  every delivery failed (e.g. mail server down; retried next run)
+  69  database unreachable
+  75  another run holds the lock (this one did nothing)
+  78  configuration error
+"""
+
+PLAN_COLUMNS = ("serial", "holder", "agency_code", "rule", "threshold_days", "days", "detail",
+                "recipients")
+LIST_COLUMNS = ("id", "state", "rule", "threshold", "serial", "recipient", "attempts", "sent_at",
+                "snoozed_until", "last_error")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(alerts_group)
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise click.BadParameter(f"{value!r} is not an ISO date/time", param_hint="--now") from err
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """Expiry and lock alerts: the cron job, its heartbeat, acknowledge and snooze."""
+
+
+@alerts_group.command("run", help=RUN_HELP)
+@click.option("--dry-run", is_flag=True, help="Print every alert that would be sent; record "
+              "nothing, send nothing.")
+@click.option("--channel", "channels", multiple=True, type=click.Choice(alerts.runner.CHANNELS),
+              help="smtp (digests by mail, the default) and/or jsonl (one JSON object per alert "
+                   "on stdout). Repeatable.")
+@click.option("--no-managers", is_flag=True, help="Leave the managers' summary for a later run "
+              "(e.g. hourly runs with --no-managers, one daily run without).")
+@click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (for tests).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="Output of --dry-run.")
+@pass_app
+@click.pass_context
+def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tuple[str, ...],
+               no_managers: bool, now_text: str | None, fmt: str) -> None:
+    now = _parse_now(now_text) or utcnow()
+    channels = channels or ("smtp",)
+    try:
+        settings = alerts.AlertSettings.from_env()
+        smtp = alerts.SmtpSettings.from_env() if "smtp" in channels and not dry_run else None
+    except ConfigurationError as err:
+        if not dry_run:  # leave a heartbeat saying why, so `alerts status` shows it
+            alerts.runner.record_failed_run(app.register(), app.settings.host,
+                                            f"configuration error: {err}", now)
+        raise
+    result = alerts.run_alerts(app.register(), settings, channels=channels,
+                               host=app.settings.host, out=sys.stdout, smtp=smtp, now=now,
+                               dry_run=dry_run, managers=not no_managers)
+    if dry_run:
+        emit(({**r, "recipients": " ".join(r["recipients"])} if fmt != "json" else r
+              for r in result.planned), fmt, PLAN_COLUMNS if fmt != "json" else None)
+    for warning in result.warnings:
+        click.echo(f"tokenfleet: alerts: {warning}", err=True)
+    if not dry_run:
+        c = result.counts
+        click.echo(f"alerts: {result.outcome}: {c['messages_sent']} message(s) sent, "
+                   f"{c['messages_failed']} failed, {c['alerts']} alert(s)", err=True)
+    ctx.exit(result.exit_code)
+
+
+@alerts_group.command("status")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_app
+@click.pass_context
+def alerts_status(ctx: click.Context, app: AppContext, fmt: str) -> None:
+    """When the alert job last ran, whether it succeeded, whether it is overdue.
+
+    Exit code 0 when the last run succeeded and is not overdue, 1 otherwise (for monitoring).
+    """
+    try:
+        settings = alerts.AlertSettings.from_env()
+    except ConfigurationError:
+        settings = alerts.AlertSettings()
+    now = utcnow()
+    every = timedelta(hours=settings.overdue_hours)
+    with app.register().read() as session:
+        run = alerts.last_run(session)
+        states = alerts.ledger_counts(session)
+    record = {"last_run_started": run.started_at if run else None,
+              "last_run_finished": run.finished_at if run else None,
+              "host": run.host if run else None,
+              "outcome": run.outcome if run else "never ran",
+              "last_success": run.last_success_at if run else None,
+              "overdue": run.overdue(now, every) if run else True,
+              "error": run.error if run else None,
+              **{f"run_{k}": v for k, v in (run.counts if run else {}).items()},
+              **{f"ledger_{s}": states.get(s, 0) for s in ALERT_STATES}}
+    if fmt == "table":
+        for key, value in record.items():
+            click.echo(f"{key:<20} {'' if value is None else value}")
+    else:
+        emit([record], fmt)
+    healthy = run is not None and run.ok and not run.overdue(now, every)
+    ctx.exit(0 if healthy else 1)
+
+
+@alerts_group.command("list")
+@click.option("--state", type=click.Choice(ALERT_STATES), help="Only alerts in this state.")
+@click.option("--device", "serial", metavar="SERIAL", help="Only this device's alerts.")
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@pass_app
+def alerts_list(app: AppContext, state: str | None, serial: str | None, limit: int,
+                fmt: str) -> None:
+    """The alert ledger, newest first: what was sent (or failed) to whom."""
+    L = AlertLedgerEntry
+    stmt = (select(L, Device.serial).outerjoin(Device, Device.id == L.device_id)
+            .order_by(L.id.desc()).limit(limit))
+    if state:
+        stmt = stmt.where(L.state == state)
+    if serial:
+        stmt = stmt.where(Device.serial == serial)
+    with app.register().read() as session:
+        rows = [{"id": e.id, "state": e.state, "rule": e.rule, "threshold": e.threshold,
+                 "serial": dev_serial, "recipient": e.recipient, "attempts": e.attempts,
+                 "sent_at": e.sent_at, "snoozed_until": e.snoozed_until,
+                 "last_error": e.last_error, "subject_id": e.subject_id}
+                for e, dev_serial in session.execute(stmt)]
+    emit(rows, fmt, LIST_COLUMNS if fmt != "json" else None)
+
+
+@alerts_group.command("ack")
+@click.argument("alert_id", type=int, required=False)
+@click.option("--device", "serial", metavar="SERIAL", help="Every alert of this device.")
+@pass_app
+def alerts_ack(app: AppContext, alert_id: int | None, serial: str | None) -> None:
+    """Acknowledge an alert: no more warnings about it (any threshold, any recipient)."""
+    with app.register().session() as session:
+        n = alerts.acknowledge(session, actor=app.actor, entry_id=alert_id, serial=serial)
+    click.echo(f"acknowledged ({n} ledger row(s))")
+
+
+@alerts_group.command("snooze")
+@click.argument("alert_id", type=int, required=False)
+@click.option("--device", "serial", metavar="SERIAL", help="Every alert of this device.")
+@click.option("--until", "until_text", required=True, metavar="DATE",
+              help="YYYY-MM-DD or dd/mm/yyyy: silent until then (UTC midnight).")
+@pass_app
+def alerts_snooze(app: AppContext, alert_id: int | None, serial: str | None,
+                  until_text: str) -> None:
+    """Silence an alert until a date; then its tightest crossed threshold is due again."""
+    until = parse_date(until_text)
+    with app.register().session() as session:
+        n = alerts.snooze(session, actor=app.actor, until=until, entry_id=alert_id,
+                          serial=serial)
+    click.echo(f"snoozed until {until:%Y-%m-%d} ({n} ledger row(s))")
