@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, insert, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -195,7 +195,7 @@ def unlock_turnaround(session: Session, *, since: datetime | None = None,
                       until: datetime | None = None, by_agency: bool = True
                       ) -> list[UnlockTurnaround]:
     """Per month of unlock (and per agency at the time of lock, unless ``by_agency=False``)."""
-    conds = [UnlockCase.closed_at.is_not(None)]
+    conds: list[ColumnElement[bool]] = [UnlockCase.closed_at.is_not(None)]
     if since:
         conds.append(UnlockCase.closed_at >= since)
     if until:
@@ -205,6 +205,7 @@ def unlock_turnaround(session: Session, *, since: datetime | None = None,
         .outerjoin(Agency, Agency.id == UnlockCase.agency_id).where(and_(*conds))).all()
     groups: dict[tuple[str, str | None, str | None], list[float]] = {}
     for opened, closed, code, name in rows:
+        assert closed is not None
         key = (f"{closed:%Y-%m}", code, name) if by_agency else (f"{closed:%Y-%m}", None, None)
         groups.setdefault(key, []).append((closed - opened).total_seconds() / 86400)
     return [UnlockTurnaround(month=m, agency_code=code, agency_name=name, unlocked=len(days),
