@@ -1,0 +1,188 @@
+"""The numbers of the monthly report: headline figures per month, the trend, per-agency tallies.
+
+Headline figures are SQL aggregates over the point-in-time state (see ``pointintime``), so the
+previous month costs a few queries, not a second pass over the register. Per-agency counts are
+tallied while the Register sheet streams by, because agency resolution (merges, holder moves)
+happens in Python on each row anyway.
+"""
+
+from __future__ import annotations
+
+import bisect
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from inventory.models import DEVICE_KINDS, DEVICE_STATUSES, Event
+
+from .pointintime import (
+    IN_USE,
+    AgencyResolver,
+    DeviceAt,
+    Period,
+    certificates_at,
+    device_states,
+)
+
+EXPIRY_WINDOWS = (30, 60, 90)
+EVENT_FIGURES = {
+    "issued": "device.issue",
+    "renewed": "certificate.renew",
+    "revoked": "device.revoke",
+    "locked": "device.lock",
+    "unlocked": "device.unlock",
+    "lost": "device.report_lost",
+}
+# Order of the rows on the Summary sheet.
+FIGURE_KEYS = (
+    "in_use.usb_token", "in_use.pki_sim", "in_use.total",
+    "issued", "renewed", "revoked", "locked", "unlocked", "lost",
+    "expiring_30", "expiring_60", "expiring_90",
+    "locked_now", "lost_now", "median_unlock_days",
+)
+ID_BATCH = 500
+
+
+def month_figures(session: Session, period: Period) -> dict[str, float | int | None]:
+    """Every Summary figure for one month (state at its end, events within it)."""
+    at = period.end
+    state = device_states(at)
+    by_kind_status: Counter[tuple[str, str]] = Counter()
+    for kind, status, n in session.execute(
+            select(state.c.kind, state.c.status, func.count())
+            .group_by(state.c.kind, state.c.status)):
+        by_kind_status[(kind, status)] = n
+    figures: dict[str, float | int | None] = {}
+    for kind in DEVICE_KINDS:
+        figures[f"in_use.{kind}"] = sum(by_kind_status[(kind, s)] for s in IN_USE)
+    figures["in_use.total"] = sum(int(figures[f"in_use.{k}"] or 0) for k in DEVICE_KINDS)
+    counts = dict(session.execute(
+        select(Event.action, func.count())
+        .where(Event.action.in_(EVENT_FIGURES.values()), Event.occurred_at >= period.start,
+               Event.occurred_at < at)
+        .group_by(Event.action)).tuples().all())
+    for key, action in EVENT_FIGURES.items():
+        figures[key] = counts.get(action, 0)
+    figures.update(expiring_counts(session, at))
+    figures["locked_now"] = sum(n for (_, s), n in by_kind_status.items() if s == "locked")
+    figures["lost_now"] = sum(n for (_, s), n in by_kind_status.items() if s == "lost")
+    figures["median_unlock_days"] = median_unlock_days(session, period)
+    return figures
+
+
+def expiring_counts(session: Session, at: datetime) -> dict[str, int]:
+    """Live certificates ending within 30/60/90 days of ``at`` (one query)."""
+    state, cert = device_states(at), certificates_at(at)
+    horizon = max(EXPIRY_WINDOWS)
+    sums = [func.coalesce(func.sum(case((cert.c.not_after < at + timedelta(days=d), 1),
+                                        else_=0)), 0) for d in EXPIRY_WINDOWS]
+    row = session.execute(
+        select(*sums).select_from(state.join(cert, cert.c.device_id == state.c.device_id))
+        .where(state.c.status.in_(IN_USE), cert.c.not_after >= at,
+               cert.c.not_after < at + timedelta(days=horizon))).one()
+    return {f"expiring_{d}": int(n) for d, n in zip(EXPIRY_WINDOWS, row, strict=True)}
+
+
+def median_unlock_days(session: Session, period: Period) -> float | None:
+    """Median days from a lock to the unlock that ended it, over the month's unlocks."""
+    unlocks = [(d, at) for d, at in session.execute(
+        select(Event.device_id, Event.occurred_at).where(
+            Event.action == "device.unlock", Event.occurred_at >= period.start,
+            Event.occurred_at < period.end)).tuples() if d is not None]
+    if not unlocks:
+        return None
+    device_ids = sorted({d for d, _ in unlocks})
+    locks: dict[int, list[datetime]] = {}
+    for i in range(0, len(device_ids), ID_BATCH):
+        for device_id, at in session.execute(
+                select(Event.device_id, Event.occurred_at).where(
+                    Event.action == "device.lock",
+                    Event.device_id.in_(device_ids[i:i + ID_BATCH]),
+                    Event.occurred_at < period.end)).tuples():
+            if device_id is not None:
+                locks.setdefault(device_id, []).append(at)
+    durations = []
+    for device_id, unlocked_at in unlocks:
+        times = sorted(locks.get(device_id, []))
+        i = bisect.bisect_right(times, unlocked_at)
+        if i:
+            durations.append((unlocked_at - times[i - 1]).total_seconds() / 86400)
+    return round(statistics.median(durations), 1) if durations else None
+
+
+def issuance_trend(session: Session, period: Period, months: int = 12) -> list[
+        tuple[str, int, int]]:
+    """(YYYY-MM, issued, renewed) for the ``months`` months ending with ``period``."""
+    periods = [period]
+    while len(periods) < months:
+        periods.insert(0, periods[0].previous())
+    rows = []
+    for p in periods:
+        counts = dict(session.execute(
+            select(Event.action, func.count()).where(
+                Event.action.in_(("device.issue", "certificate.renew")),
+                Event.occurred_at >= p.start, Event.occurred_at < p.end)
+            .group_by(Event.action)).tuples().all())
+        rows.append((p.label(), counts.get("device.issue", 0),
+                     counts.get("certificate.renew", 0)))
+    return rows
+
+
+@dataclass
+class AgencyCounts:
+    """One row of the By-agency sheet."""
+
+    agency_id: int | None
+    by_kind_status: Counter[tuple[str, str]] = field(default_factory=Counter)
+    expiring_30: int = 0
+    expiring_90: int = 0
+
+    def count(self, kind: str, status: str) -> int:
+        return self.by_kind_status[(kind, status)]
+
+    def status_total(self, status: str) -> int:
+        return sum(self.by_kind_status[(k, status)] for k in DEVICE_KINDS)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind_status.values())
+
+
+class AgencyTally:
+    """Counts devices per agency (rolled up to one tree level) as the register streams by."""
+
+    def __init__(self, agencies: AgencyResolver, level: int, at: datetime):
+        self.agencies, self.level, self.at = agencies, level, at
+        self.rows: dict[int | None, AgencyCounts] = {}
+        self.top: dict[int | None, AgencyCounts] = {}  # level 1, for the Summary chart
+
+    def add(self, device: DeviceAt) -> None:
+        for level, rows in ((self.level, self.rows), (1, self.top)):
+            key = self.agencies.rollup(device.agency_id, level)
+            counts = rows.get(key)
+            if counts is None:
+                counts = rows[key] = AgencyCounts(key)
+            counts.by_kind_status[(device.kind, device.status)] += 1
+            if device.expires_within(self.at, 30):
+                counts.expiring_30 += 1
+            if device.expires_within(self.at, 90):
+                counts.expiring_90 += 1
+
+    def sorted_rows(self, rows: dict[int | None, AgencyCounts] | None = None) -> list[
+            AgencyCounts]:
+        """Agencies in tree order (by path); devices with no agency last."""
+        rows = self.rows if rows is None else rows
+
+        def key(c: AgencyCounts) -> Any:
+            info = self.agencies.info(c.agency_id)
+            return (1, ()) if info is None else (0, info.path_ids)
+
+        return sorted(rows.values(), key=key)
+
+
+KIND_STATUS_COLUMNS = [(k, s) for k in DEVICE_KINDS for s in DEVICE_STATUSES]

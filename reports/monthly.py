@@ -1,0 +1,148 @@
+"""``tokenfleet report monthly``: the leadership workbook (or CSV files) for one month.
+
+Everything is read in one read-only transaction (REPEATABLE READ on PostgreSQL) so every sheet
+describes the same instant, and written to a temporary file beside the target that replaces it
+only when complete: a failed run leaves no half-written report behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from inventory.db import Register
+from inventory.errors import ValidationError
+from inventory.models import utcnow
+
+from .csv_output import MonthlyCsv
+from .figures import AgencyTally, issuance_trend, month_figures
+from .labels import LANGUAGES, Labels
+from .pointintime import (
+    OPEN_CASES,
+    AgencyResolver,
+    Period,
+    devices_at,
+    last_complete_month,
+    lifecycle_events,
+)
+from .tables import (
+    ACTIVITY_COLUMNS,
+    EXPIRING_COLUMNS,
+    LOCKED_LOST_COLUMNS,
+    REGISTER_COLUMNS,
+    RowMaker,
+)
+from .workbook import MonthlyWorkbook
+
+FORMATS = ("xlsx", "csv")
+EXPIRING_HORIZON = timedelta(days=90)
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    period: Period
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def default_output(period: Period, fmt: str) -> Path:
+    return Path(f"fleet-{period.label()}" + (".xlsx" if fmt == "xlsx" else ""))
+
+
+def _check_target(path: Path, fmt: str) -> None:
+    """Refuse an output we cannot write before spending minutes on the report."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if fmt == "xlsx" and path.suffix.lower() != ".xlsx":
+        raise ValidationError(f"output {path}: an Excel report needs a name ending in .xlsx")
+    if fmt == "xlsx" and path.is_dir():
+        raise ValidationError(f"output {path} is a folder: give a file name ending in .xlsx")
+    if fmt == "csv" and path.exists() and not path.is_dir():
+        raise ValidationError(f"output {path} is a file: --format csv writes into a folder")
+    if not parent.is_dir():
+        raise ValidationError(f"cannot write the report to {path}: folder {parent} does not "
+                              "exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValidationError(f"cannot write the report to {path}: folder {parent} is not "
+                              "writable")
+
+
+def monthly_report(register: Register, *, period: Period | None = None,
+                   output: Path | None = None, fmt: str = "xlsx", agency_level: int = 1,
+                   lang: str = "vi", include_personal_data: bool = False,
+                   now: datetime | None = None) -> ReportResult:
+    """Write the report of ``period`` (default: the last complete month) to ``output``."""
+    now = now or utcnow()
+    period = period or last_complete_month(now)
+    if fmt not in FORMATS:
+        raise ValidationError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if lang not in LANGUAGES:
+        raise ValidationError(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+    if agency_level < 0:
+        raise ValidationError(f"agency level {agency_level} must be 0 (the city) or more")
+    if period.start > now:
+        raise ValidationError(f"month {period.label()} has not begun yet")
+    output = output or default_output(period, fmt)
+    _check_target(output, fmt)
+    parent = output.parent if str(output.parent) else Path(".")
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=parent))
+    try:
+        target = tmp_dir / output.name if fmt == "xlsx" else tmp_dir
+        result = ReportResult(output, period)
+        _build(register, period, target, fmt, agency_level, Labels(lang),
+               include_personal_data, now, result)
+        if fmt == "xlsx":
+            os.replace(target, output)
+        else:
+            output.mkdir(exist_ok=True)
+            for file in sorted(tmp_dir.iterdir()):
+                os.replace(file, output / file.name)
+    except OSError as err:
+        raise ValidationError(f"cannot write the report to {output}: {err.strerror or err}") \
+            from err
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return result
+
+
+def _build(register: Register, period: Period, target: Path, fmt: str, level: int,
+           labels: Labels, personal: bool, now: datetime, result: ReportResult) -> None:
+    at = period.end
+    with register.read() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        agencies = AgencyResolver(session, at)
+        maker = RowMaker(agencies, at, personal)
+        tally = AgencyTally(agencies, level, at)
+        out: Any = (MonthlyWorkbook(target, labels, period, now, personal) if fmt == "xlsx"
+                    else MonthlyCsv(target))
+
+        def register_rows() -> Iterator[tuple[Any, ...]]:
+            for device in devices_at(session, at, agencies):
+                tally.add(device)
+                yield maker.register(device)
+
+        try:
+            result.rows["register"] = out.list_sheet("register", REGISTER_COLUMNS,
+                                                     register_rows())
+            result.rows["expiring"] = out.list_sheet("expiring", EXPIRING_COLUMNS, maker.rows(
+                devices_at(session, at, agencies, order_by_expiry=True,
+                           expiring_before=at + EXPIRING_HORIZON), "expiring"))
+            result.rows["activity"] = out.list_sheet("activity", ACTIVITY_COLUMNS, maker.rows(
+                lifecycle_events(session, period.start, at), "activity"))
+            result.rows["locked_lost"] = out.list_sheet(
+                "locked_lost", LOCKED_LOST_COLUMNS,
+                maker.rows(devices_at(session, at, agencies, statuses=OPEN_CASES),
+                           "locked_lost"))
+            figures_now = month_figures(session, period)
+            figures_before = month_figures(session, period.previous())
+            out.summary(figures_now, figures_before, issuance_trend(session, period), tally)
+            out.by_agency(tally)
+            result.rows["by_agency"] = len(tally.rows)
+        finally:
+            out.close()
