@@ -1,0 +1,81 @@
+"""The list of subscribers the CA's intake expects, as ``.xlsx`` (XlsxWriter) or ``.csv``.
+
+One row per subscriber of the submitted requests. Every cell is written as a string (formula,
+URL and number conversion off), so a name such as ``=HYPERLINK(…)`` stays text and ID numbers
+keep their leading zeros.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+import xlsxwriter
+
+from inventory.errors import ValidationError
+from inventory.request_figures import IntakeRow
+
+INTAKE_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    # (field, Vietnamese header the CA's template uses, width)
+    ("ref", "Mã hồ sơ", 12),
+    ("full_name", "Họ và tên", 28),
+    ("title", "Chức vụ", 22),
+    ("agency", "Cơ quan, đơn vị", 40),
+    ("national_id", "Số CCCD/CMND", 16),
+    ("email", "Thư điện tử", 32),
+    ("phone", "Số điện thoại", 14),
+    ("request_kind", "Loại yêu cầu", 24),
+    ("device_kind", "Loại thiết bị", 12),
+    ("external_ref", "Số văn bản", 16),
+)
+SHEET_TITLE = "DANH SÁCH THUÊ BAO ĐỀ NGHỊ"
+
+
+def _safe_csv(value: str) -> str:
+    """CSV has no cell types: a leading ``=+-@`` gets a quote so spreadsheets keep it text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def write_intake(rows: Iterable[IntakeRow], path: Path) -> int:
+    """Write the intake list; the suffix of ``path`` picks .xlsx or .csv. Returns the rows."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _write_csv(rows, path)
+    if suffix != ".xlsx":
+        raise ValidationError(f"{path}: write the intake list as .xlsx or .csv")
+    book = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False})
+    try:
+        ws = book.add_worksheet("Danh sach")
+        bold = book.add_format({"bold": True, "font_size": 13})
+        header = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1,
+                                  "text_wrap": True, "valign": "vcenter"})
+        cell = book.add_format({"border": 1, "num_format": "@"})
+        ws.write_string(0, 0, SHEET_TITLE, bold)
+        for col, (_, label, width) in enumerate(INTAKE_COLUMNS):
+            ws.set_column(col, col, width)
+            ws.write_string(2, col, label, header)
+        ws.freeze_panes(3, 0)
+        n = 0
+        for n, row in enumerate(rows, start=1):
+            for col, (name, _, _) in enumerate(INTAKE_COLUMNS):
+                value = getattr(row, name)
+                ws.write_string(2 + n, col, "" if value is None else str(value), cell)
+        ws.autofilter(2, 0, 2 + n, len(INTAKE_COLUMNS) - 1)
+    finally:
+        book.close()
+    return n
+
+
+def _write_csv(rows: Iterable[IntakeRow], path: Path) -> int:
+    n = 0
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([label for _, label, _ in INTAKE_COLUMNS])
+        for row in rows:
+            writer.writerow([_safe_csv("" if (v := getattr(row, name)) is None else str(v))
+                             for name, _, _ in INTAKE_COLUMNS])
+            n += 1
+    return n
