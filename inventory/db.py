@@ -26,6 +26,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+# Search indexes are made by hand in a migration (FTS5 / pg_trgm): autogenerate leaves them be.
+SEARCH_OBJECTS = ("holder_search", "agency_search", "ix_search_")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                   compare_to: Any) -> bool:
+    """Alembic's filter: which database objects the models describe."""
+    return not (name and name.startswith(SEARCH_OBJECTS))
+
+
 def safe_url(url: str) -> str:
     """The URL with its password hidden, for messages."""
     try:
@@ -154,15 +164,20 @@ class Register:
     def open(cls, url: str, *, auto_upgrade: bool | None = None, **kwargs: Any) -> Register:
         """Open (and, for the embedded SQLite default, create or upgrade) the register."""
         engine = make_engine(url, **kwargs)
-        current = check_revision(engine)
-        if auto_upgrade is None:
-            auto_upgrade = is_embedded(engine)
-        if current != head_revision():
-            if not auto_upgrade:
-                raise ConfigurationError(
-                    f"the register at {safe_url(url)} is at schema revision "
-                    f"{current or '(empty)'}, not {head_revision()}: run `tokenfleet db upgrade`")
-            upgrade(engine)
+        try:
+            current = check_revision(engine)
+            if auto_upgrade is None:
+                auto_upgrade = is_embedded(engine)
+            if current != head_revision():
+                if not auto_upgrade:
+                    raise ConfigurationError(
+                        f"the register at {safe_url(url)} is at schema revision "
+                        f"{current or '(empty)'}, not {head_revision()}: run "
+                        "`tokenfleet db upgrade`")
+                upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine)
 
     @contextmanager

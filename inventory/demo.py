@@ -158,8 +158,22 @@ def generate(
     requests = _requests(conn, rng, ids, chain, now, leaf_agencies)
     unlock.demo_cases(conn, now=now, seed=seed)
     chain.finish()
+    sync_sequences(conn)
     return DemoSummary(agencies=len(agencies), holders=made["holders"], devices=devices,
                        certificates=made["certs"], events=chain.count, requests=requests)
+
+
+def sync_sequences(conn: Connection) -> None:
+    """After rows were written with explicit ids, move PostgreSQL's id sequences past them."""
+    if conn.dialect.name != "postgresql":
+        return
+    from .models import Base
+
+    for table in Base.metadata.sorted_tables:
+        if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement:
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {table.name}")
 
 
 class _Chain:

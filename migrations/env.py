@@ -7,19 +7,11 @@ from alembic import context
 from sqlalchemy import Connection
 
 from inventory.config import Settings
-from inventory.db import make_engine
+from inventory.db import include_object, make_engine
 from inventory.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-# Search indexes are created by hand in a migration (FTS5 / pg_trgm): autogenerate ignores them.
-SEARCH_OBJECTS = ("holder_search", "agency_search", "ix_search_")
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    return not (name and name.startswith(SEARCH_OBJECTS))
-
 
 def _run(connection: Connection) -> None:
     context.configure(

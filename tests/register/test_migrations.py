@@ -1,0 +1,82 @@
+"""Models and migrations agree on both backends; schema revisions are checked."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from inventory import db as dbmod
+from inventory.cli import cli, main
+from inventory.errors import SchemaTooNewError
+from inventory.models import Base
+from inventory.db import include_object
+
+
+def test_autogenerate_finds_nothing(db_url):
+    engine = dbmod.make_engine(db_url)
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={
+            "include_object": include_object, "compare_type": True,
+            "render_as_batch": conn.dialect.name == "sqlite"})
+        diff = compare_metadata(ctx, Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_embedded_register_is_created_on_first_use(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new' / 'register.sqlite3'}"
+    result = CliRunner().invoke(cli, ["--db", url, "devices"])
+    assert result.exit_code == 0, result.output
+    engine = dbmod.make_engine(url)
+    assert dbmod.current_revision(engine) == dbmod.head_revision()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    engine.dispose()
+
+
+def test_db_upgrade_and_current(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--db", url, "db", "upgrade"])
+    assert first.exit_code == 0 and "upgraded" in first.output
+    again = runner.invoke(cli, ["--db", url, "db", "upgrade"])
+    assert "already at" in again.output
+    current = runner.invoke(cli, ["--db", url, "db", "current"])
+    assert "up to date" in current.output
+
+
+def test_postgres_is_not_upgraded_silently(pg_url, capsys):
+    """A PostgreSQL register is shared: only `db upgrade` changes its schema."""
+    from tests.conftest import _pg_admin_engine
+
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS tf_empty WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE tf_empty"))
+    url = admin.url.set(database="tf_empty").render_as_string(hide_password=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", url, "devices"])
+    assert exit_.value.code != 0
+    assert "tokenfleet db upgrade" in capsys.readouterr().err
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE tf_empty WITH (FORCE)"))
+    admin.dispose()
+
+
+def test_database_newer_than_code_is_refused(db_url, capsys):
+    engine = dbmod.make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(SchemaTooNewError, match="9999_future"):
+        dbmod.check_revision(engine)
+    engine.dispose()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", db_url, "devices"])
+    assert exit_.value.code == SchemaTooNewError.exit_code
+    err = capsys.readouterr().err
+    assert "9999_future" in err and err.count("\n") == 1
