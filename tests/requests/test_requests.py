@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+
 import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
@@ -187,7 +188,7 @@ def test_duplicate_holder_in_a_batch_is_refused(register, office):
         rq.new_request(s, kind="renewal", agency=agency_by_code(s, "SYT"), subscribers=subs,
                        actor="c")
     new_twice = [*_ten_new()[:2], _ten_new()[0]]
-    with pytest.raises(ValidationError, match="subscriber 3 .* appears twice"), \
+    with pytest.raises(ValidationError, match=r"subscriber 3 .* appears twice"), \
             register.session() as s:
         rq.new_request(s, kind="new_issuance", agency=agency_by_code(s, "SYT"),
                        subscribers=new_twice, actor="c")
