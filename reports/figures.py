@@ -65,7 +65,7 @@ def month_figures(session: Session, period: Period) -> dict[str, float | int | N
         select(Event.action, func.count())
         .where(Event.action.in_(EVENT_FIGURES.values()), Event.occurred_at >= period.start,
                Event.occurred_at < at)
-        .group_by(Event.action)).tuples().all())
+        .group_by(Event.action)).all())
     for key, action in EVENT_FIGURES.items():
         figures[key] = counts.get(action, 0)
     figures.update(expiring_counts(session, at))
@@ -93,7 +93,7 @@ def median_unlock_days(session: Session, period: Period) -> float | None:
     unlocks = [(d, at) for d, at in session.execute(
         select(Event.device_id, Event.occurred_at).where(
             Event.action == "device.unlock", Event.occurred_at >= period.start,
-            Event.occurred_at < period.end)).tuples() if d is not None]
+            Event.occurred_at < period.end)) if d is not None]
     if not unlocks:
         return None
     device_ids = sorted({d for d, _ in unlocks})
@@ -103,7 +103,7 @@ def median_unlock_days(session: Session, period: Period) -> float | None:
                 select(Event.device_id, Event.occurred_at).where(
                     Event.action == "device.lock",
                     Event.device_id.in_(device_ids[i:i + ID_BATCH]),
-                    Event.occurred_at < period.end)).tuples():
+                    Event.occurred_at < period.end)):
             if device_id is not None:
                 locks.setdefault(device_id, []).append(at)
     durations = []
@@ -127,7 +127,7 @@ def issuance_trend(session: Session, period: Period, months: int = 12) -> list[
             select(Event.action, func.count()).where(
                 Event.action.in_(("device.issue", "certificate.renew")),
                 Event.occurred_at >= p.start, Event.occurred_at < p.end)
-            .group_by(Event.action)).tuples().all())
+            .group_by(Event.action)).all())
         rows.append((p.label(), counts.get("device.issue", 0),
                      counts.get("certificate.renew", 0)))
     return rows

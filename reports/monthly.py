@@ -90,7 +90,11 @@ def monthly_report(register: Register, *, period: Period | None = None,
     output = output or default_output(period, fmt)
     _check_target(output, fmt)
     parent = output.parent if str(output.parent) else Path(".")
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=parent))
+    try:
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=parent))
+    except OSError as err:
+        raise ValidationError(f"cannot write the report to {output}: "
+                              f"{err.strerror or err}") from err
     try:
         target = tmp_dir / output.name if fmt == "xlsx" else tmp_dir
         result = ReportResult(output, period)

@@ -157,7 +157,7 @@ class AgencyResolver:
         self.merged_into = dict(session.execute(
             select(AgencyHistory.agency_id, AgencyHistory.other_agency_id).where(
                 AgencyHistory.change == "merge", AgencyHistory.changed_at < at,
-                AgencyHistory.other_agency_id.is_not(None))).tuples().all())
+                AgencyHistory.other_agency_id.is_not(None))).all())
         self.holder_moves: dict[int, list[tuple[datetime, int]]] = {}
         for ev in session.execute(select(Event.entity_id, Event.occurred_at, Event.before,
                                          Event.after).where(
