@@ -67,6 +67,7 @@ STATUS_WORDS = {"in stock": "in_stock", "trong kho": "in_stock", "ton kho": "in_
                 "ngung su dung": "retired"}
 HOLDER_STATUSES = {"issued", "locked", "lost"}
 IMPORT_METHOD = "in_person"
+HEADER_SEARCH_ROWS = 20
 
 
 def _header_key(cell: Any) -> str | None:
@@ -156,13 +157,15 @@ def _date(value: Any, what: str) -> datetime | None:
 
 
 def parse_rows(path: Path, table: list[list[Any]]) -> tuple[list[ImportRow], list[RowProblem]]:
-    header_at = next((i for i, r in enumerate(table) if any(_text(c) for c in r)), None)
-    if header_at is None:
+    if not any(_text(c) for r in table for c in r):
         raise ImportFileError(str(path), "the file is empty")
+    # Agencies put titles above the table: the header is the first row naming a serial column.
+    header_at = next((i for i, r in enumerate(table[:HEADER_SEARCH_ROWS])
+                      if "serial" in {_header_key(c) for c in r}), None)
+    if header_at is None:
+        raise ImportFileError(str(path), f"no serial column in the first {HEADER_SEARCH_ROWS} "
+                              "rows (expected a header such as 'Số serial' or 'serial')")
     columns = {i: key for i, cell in enumerate(table[header_at]) if (key := _header_key(cell))}
-    if "serial" not in columns.values():
-        raise ImportFileError(str(path), f"row {header_at + 1}: no serial column (expected a "
-                              "header such as 'Số serial' or 'serial')")
     rows: list[ImportRow] = []
     problems: list[RowProblem] = []
     seen: dict[tuple[str, str], int] = {}
