@@ -1,0 +1,28 @@
+"""``tokenfleet tui``: the fleet manager's terminal UI (Textual, imported only here, lazily)."""
+
+from __future__ import annotations
+
+import click
+
+from .context import AppContext, pass_app
+
+START_SCREENS = ("dashboard", "devices", "holders", "readers", "transfers")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(tui)
+
+
+@click.command("tui")
+@click.option("--start", type=click.Choice(START_SCREENS), default="dashboard",
+              show_default=True, help="The screen to open first.")
+@click.option("--lang", type=click.Choice(["vi", "en"]),
+              help="Labels (default: TOKENFLEET_LANG, else Vietnamese when the locale is vi).")
+@click.option("--light", is_flag=True, help="Start with the light theme (ctrl+t toggles).")
+@pass_app
+def tui(app: AppContext, start: str, lang: str | None, light: bool) -> None:
+    """Open the terminal UI on the register (keyboard-first; press ? for the keys)."""
+    from tui.app import TokenfleetApp
+
+    TokenfleetApp(app.register(), actor=app.actor, lang=lang or app.settings.lang, start=start,
+                  theme="textual-light" if light else "textual-dark").run()

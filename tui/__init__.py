@@ -1,0 +1,1 @@
+"""The fleet manager's terminal UI (Textual). Start it with ``tokenfleet tui``."""

@@ -1,0 +1,94 @@
+"""The tokenfleet terminal UI: composes the screens, keys, themes and the command palette."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from inventory.db import Register
+
+from .bindings import localise_bindings
+from .commands import TokenfleetCommands
+from .context import UiContext
+from .data import NOT_SEEN_STATUSES
+from .i18n import Labels
+from .screens.dashboard import DashboardScreen
+from .screens.devices import DevicesScreen
+from .screens.events import EventsScreen
+from .screens.help import HelpScreen
+from .screens.holders import HoldersScreen
+from .screens.readers import ReadersScreen
+from .screens.transfers import TransfersScreen
+from .widgets.filter_bar import FilterValues
+
+THEMES = ("textual-dark", "textual-light")
+
+
+class TokenfleetApp(App[None]):
+    CSS_PATH = "tokenfleet.tcss"
+    COMMANDS = App.COMMANDS | {TokenfleetCommands}
+    MODES: ClassVar[dict[str, Any]] = {
+        "dashboard": DashboardScreen,
+        "devices": DevicesScreen,
+        "holders": HoldersScreen,
+        "readers": ReadersScreen,
+        "transfers": TransfersScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1,f2", "switch_mode('dashboard')", "nav.dashboard", id="dashboard"),
+        Binding("2,f3", "switch_mode('devices')", "nav.devices", id="devices"),
+        Binding("3,f4", "switch_mode('holders')", "nav.holders", id="holders"),
+        Binding("4", "switch_mode('readers')", "nav.readers", id="readers"),
+        Binding("5", "switch_mode('transfers')", "nav.transfers", id="transfers"),
+        Binding("slash", "search", "nav.search", tooltip="tip.search", show=False, id="search"),
+        Binding("question_mark,f1", "help", "nav.help", id="help"),
+        Binding("ctrl+t", "toggle_theme", "nav.theme", tooltip="tip.theme", id="theme"),
+    ]
+
+    def __init__(self, register: Register, *, actor: str, lang: str = "en",
+                 now: datetime | None = None, start: str = "dashboard",
+                 poller_factory: Callable[[], Any] | None = None,
+                 search_debounce: float = 0.15, theme: str = "textual-dark") -> None:
+        self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
+                             poller_factory=poller_factory, search_debounce=search_debounce)
+        super().__init__()
+        localise_bindings(self, self.ctx.labels)
+        self.start_mode = start
+        self.theme = theme
+        self.title = self.ctx.labels("app.title")
+        self.sub_title = self.ctx.labels("app.subtitle")
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_search(self) -> None:
+        """``/`` anywhere: the devices screen with the cursor in its search box."""
+        if not isinstance(self.screen, DevicesScreen | HoldersScreen):
+            await self.switch_mode("devices")
+        self.screen.run_action("focus_search")  # type: ignore[unused-coroutine]
+
+    async def open_figure(self, target: dict[str, Any]) -> None:
+        """A dashboard figure: its list of devices, or this month's events of its kind."""
+        if "events" in target:
+            await self.push_screen(EventsScreen(target["events"]))
+            return
+        values = FilterValues(status=target.get("status"), kind=target.get("kind"),
+                              expiring_days=str(target["expiring"]) if "expiring" in target
+                              else "")
+        not_seen = timedelta(days=target["not_seen"]) if "not_seen" in target else None
+        await self.switch_mode("devices")
+        screen = self.screen
+        if isinstance(screen, DevicesScreen):
+            screen.show_preset(values, not_seen,
+                               statuses=NOT_SEEN_STATUSES if not_seen is not None else ())

@@ -1,0 +1,39 @@
+"""What every screen needs: the register, the operator, the labels and the clock.
+
+The clock can be fixed (tests and snapshots pass ``now``), so everything derived from "now" —
+expiry colours, "waiting for N days", this month's counts — is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from inventory.db import Register
+from inventory.models import utcnow
+
+from .i18n import Labels
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+
+@dataclass
+class UiContext:
+    register: Register
+    actor: str
+    labels: Labels = field(default_factory=Labels)
+    fixed_now: datetime | None = None
+    poller_factory: Callable[[], Any] | None = None  # tests feed a scripted poller
+    search_debounce: float = 0.15
+    not_seen_days: int = 30
+
+    def now(self) -> datetime:
+        return self.fixed_now or utcnow()
+
+
+def ctx(node: DOMNode) -> UiContext:
+    """The UI context of the running app (every tokenfleet screen and widget uses this)."""
+    return cast(UiContext, node.app.ctx)  # type: ignore[attr-defined]

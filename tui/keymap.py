@@ -1,0 +1,29 @@
+"""The key map: shown by the help screen and copied into the README."""
+
+from __future__ import annotations
+
+from .actions import ACTION_KEYS
+
+GLOBAL_KEYS: list[tuple[str, str]] = [
+    ("1 / F2", "nav.dashboard"),
+    ("2 / F3", "nav.devices"),
+    ("3 / F4", "nav.holders"),
+    ("4", "nav.readers"),
+    ("5", "nav.transfers"),
+    ("/", "tip.search"),
+    ("ctrl+p", "nav.actions"),
+    ("ctrl+t", "tip.theme"),
+    ("? / F1", "nav.help"),
+    ("ctrl+q", "nav.quit"),
+]
+DEVICES_KEYS: list[tuple[str, str]] = [
+    ("↑ ↓ PgUp PgDn", "help.move"),
+    ("Home / End", "help.home_end"),
+    ("Enter", "nav.open"),
+    ("s", "tip.sort"),
+    ("r", "tip.reverse"),
+    ("c", "nav.clear_filters"),
+    ("a", "tip.actions"),
+    *((key, f"action.{name}") for name, key in ACTION_KEYS.items()),
+    ("Escape", "nav.back"),
+]

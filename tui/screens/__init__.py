@@ -1,0 +1,1 @@
+"""Screens (full-page modes) and modals."""

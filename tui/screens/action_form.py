@@ -1,0 +1,259 @@
+"""The form of one lifecycle action on one device: fields, validation, confirmation, result.
+
+Values are checked here first (required fields, dates) and then by ``inventory.lifecycle``,
+which is the only code that changes the register; a refusal (``MoveNotAllowedError`` or any
+``TokenfleetError``) is shown in place, in the form, and the register is left unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from inventory import lifecycle
+from inventory.errors import NotFoundError, TokenfleetError, ValidationError
+from inventory.models import DEVICE_KINDS, HANDOVER_METHODS, Device, Holder
+
+from ..actions import DESTRUCTIVE
+from ..context import ctx
+from ..errors import ShowsWorkerErrors
+from ..widgets.holder_picker import HolderPicker
+from .confirm import ConfirmModal
+
+NOTE_ACTIONS = ("lock", "unlock", "report_lost", "revoke", "return_to_stock", "retire")
+
+
+@dataclass(frozen=True)
+class DeviceTarget:
+    """The device an action is for (plain data: forms never hold ORM rows)."""
+
+    id: int
+    serial: str
+    status: str
+    holder_id: int | None
+
+
+def parse_day(text: str) -> datetime | None:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
+    """Returns the result line (also notified) or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]  # noqa: RUF012
+
+    def __init__(self, action: str, target: DeviceTarget | None, **preset: str) -> None:
+        super().__init__()
+        self.action, self.target, self.preset = action, target, preset
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        t = ctx(self).labels
+        with VerticalScroll(id="form-box", classes="modal-box"):
+            title = t(f"action.{self.action}")
+            if self.target is not None:
+                title += f" — {self.target.serial}"
+            yield Label(title, classes="modal-title", id="form-title")
+            yield from self._fields()
+            yield Static("", id="form-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(t("form.submit"), id="form-submit", variant="primary")
+                yield Button(t("form.cancel"), id="form-cancel")
+
+    def _field(self, key: str, field_id: str, **kwargs: Any) -> ComposeResult:
+        yield Label(ctx(self).labels(key), classes="field-label")
+        yield Input(value=self.preset.get(field_id, ""), id=field_id, **kwargs)
+
+    def _fields(self) -> ComposeResult:
+        t = ctx(self).labels
+        if self.action == "issue":
+            yield HolderPicker(id="holder-picker")
+            yield Label(t("form.method"), classes="field-label")
+            yield Select([(t(f"method.{m}"), m) for m in HANDOVER_METHODS], id="method",
+                         value="in_person", allow_blank=False)
+            yield from self._field("form.tracking", "tracking")
+        elif self.action in NOTE_ACTIONS:
+            yield from self._field("form.note", "note")
+        elif self.action == "renew":
+            yield from self._field("form.cert_serial", "cert-serial")
+            yield from self._field("form.not_before", "not-before")
+            yield from self._field("form.not_after", "not-after")
+            yield from self._field("form.subject", "subject")
+        elif self.action == "edit_holder":
+            for key, field_id in (("form.full_name", "full-name"), ("form.title", "title"),
+                                  ("form.email", "email"), ("form.phone", "phone"),
+                                  ("form.national_id", "national-id")):
+                yield from self._field(key, field_id)
+        elif self.action == "claim":
+            yield from self._field("form.serial", "serial")
+            yield Label(t("form.kind"), classes="field-label")
+            yield Select([(t(f"kind.{k}"), k) for k in DEVICE_KINDS], id="kind",
+                         value=self.preset.get("kind", "usb_token"), allow_blank=False)
+
+    def on_mount(self) -> None:
+        if self.action == "edit_holder" and self.target and self.target.holder_id:
+            self._load_holder(self.target.holder_id)
+        first = self.query(Input).first(Input) if self.query(Input) else None
+        if first is not None:
+            first.focus()
+
+    # ------------------------------------------------------------------ submit
+    def _value(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value.strip()
+
+    def _required(self, field_id: str, key: str) -> str:
+        value = self._value(field_id)
+        if not value:
+            raise ValidationError(ctx(self).labels("form.need_value",
+                                                   field=ctx(self).labels(key)))
+        return value
+
+    def _date(self, field_id: str, key: str) -> datetime:
+        value = self._required(field_id, key)
+        day = parse_day(value)
+        if day is None:
+            raise ValidationError(ctx(self).labels("form.bad_date", field=ctx(self).labels(key),
+                                                   value=value))
+        return day
+
+    def collect(self) -> dict[str, Any]:
+        """The form's values, checked; raises ValidationError with a message for the form."""
+        if self.action == "issue":
+            picker = self.query_one(HolderPicker)
+            if picker.picked is None:
+                raise ValidationError(ctx(self).labels("form.pick_holder"))
+            method = self.query_one("#method", Select).value
+            return {"holder_id": picker.picked.id, "method": method,
+                    "tracking_no": self._value("tracking") or None}
+        if self.action in NOTE_ACTIONS:
+            return {"note": self._value("note") or None}
+        if self.action == "renew":
+            return {"cert": lifecycle.CertificateData(
+                serial=self._required("cert-serial", "form.cert_serial"),
+                not_before=self._date("not-before", "form.not_before"),
+                not_after=self._date("not-after", "form.not_after"),
+                subject=self._value("subject") or None)}
+        if self.action == "edit_holder":
+            changes = {"full_name": self._required("full-name", "form.full_name"),
+                       "title": self._value("title") or None,
+                       "email": self._value("email") or None,
+                       "phone": self._value("phone") or None}
+            if national_id := self._value("national-id"):
+                changes["national_id"] = national_id
+            return changes
+        if self.action == "claim":
+            return {"serial": self._required("serial", "form.serial"),
+                    "kind": self.query_one("#kind", Select).value}
+        raise ValidationError(f"unknown action {self.action!r}")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "holder-search":
+            event.stop()
+            self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "form-submit":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def submit(self) -> None:
+        try:
+            values = self.collect()
+        except TokenfleetError as err:
+            self.show_refusal(str(err))
+            return
+        if self.action in DESTRUCTIVE and self.target is not None:
+            question = ctx(self).labels("confirm.body",
+                                        action=ctx(self).labels(f"action.{self.action}"),
+                                        serial=self.target.serial)
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._apply(values)
+
+            self.app.push_screen(ConfirmModal(question), confirmed)
+            return
+        self._apply(values)
+
+    def show_refusal(self, message: str) -> None:
+        error = self.query_one("#form-error", Static)
+        error.update(message)
+        error.add_class("shown")
+
+    # ------------------------------------------------------------------ workers
+    @work(thread=True, exclusive=True, exit_on_error=False, group="action")
+    def _apply(self, values: dict[str, Any]) -> None:
+        try:
+            with ctx(self).register.session() as session:
+                result = self._perform(session, values)
+        except TokenfleetError as err:
+            self.app.call_from_thread(self.show_refusal, str(err))
+            return
+        self.app.call_from_thread(self._done, result)
+
+    def _perform(self, session: Any, values: dict[str, Any]) -> str:
+        c = ctx(self)
+        t, actor = c.labels, c.actor
+        if self.action == "claim":
+            device = lifecycle.add_device(
+                session, kind=values["kind"], serial=values["serial"], actor=actor,
+                manufacturer=self.preset.get("manufacturer") or None,
+                model=self.preset.get("model") or None)
+            return t("done.claim", serial=device.serial)
+        assert self.target is not None
+        device = session.get(Device, self.target.id)
+        if device is None:
+            raise NotFoundError(f"device {self.target.serial} is no longer in the register")
+        before = device.status
+        if self.action == "issue":
+            holder = session.get(Holder, values["holder_id"])
+            if holder is None:
+                raise NotFoundError(f"holder {values['holder_id']} is no longer in the register")
+            lifecycle.issue(session, device, holder, method=values["method"],
+                            tracking_no=values["tracking_no"], actor=actor)
+        elif self.action in NOTE_ACTIONS:
+            lifecycle.apply_move(session, device, self.action, actor=actor, note=values["note"])
+        elif self.action == "renew":
+            cert = lifecycle.renew(session, device, values["cert"], actor=actor)
+            return t("done.renew", serial=device.serial, cert=cert.serial,
+                     until=f"{cert.not_after:%Y-%m-%d}")
+        elif self.action == "edit_holder":
+            if device.holder is None:
+                raise ValidationError(t("form.no_holder"))
+            lifecycle.change_holder_details(session, device.holder, actor=actor, **values)
+            return t("done.holder", name=device.holder.full_name)
+        return t("done.move", serial=device.serial, before=t(f"status.{before}"),
+                 after=t(f"status.{device.status}"))
+
+    def _done(self, result: str) -> None:
+        self.app.notify(result)
+        self.dismiss(result)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form-load")
+    def _load_holder(self, holder_id: int) -> None:
+        with ctx(self).register.read() as session:
+            holder = session.get(Holder, holder_id)
+            values = {"full-name": holder.full_name, "title": holder.title or "",
+                      "email": holder.email or "", "phone": holder.phone or ""} if holder else {}
+        self.app.call_from_thread(self._fill, values)
+
+    def _fill(self, values: dict[str, str]) -> None:
+        for field_id, value in values.items():
+            self.query_one(f"#{field_id}", Input).value = value

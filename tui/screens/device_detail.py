@@ -1,0 +1,139 @@
+"""One device: holder and agency, every certificate, PIN state, handovers, requests, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from inventory.errors import NotFoundError
+from inventory.models import Device
+from inventory.queries import device_detail
+
+from ..actions import offered_actions
+from ..bindings import localise_bindings
+from ..context import ctx
+from ..errors import ShowsWorkerErrors
+from .action_form import DeviceTarget
+from .device_actions import ACTION_BINDINGS, DeviceActions
+
+SECTIONS = (
+    ("certificates", "detail.certificates", ("col.serial", "col.status", "form.not_before",
+                                             "form.not_after", "form.subject")),
+    ("handovers", "detail.handovers", ("col.when", "form.method", "col.holder",
+                                       "form.tracking")),
+    ("requests", "detail.requests", ("col.when", "col.kind", "col.status", "col.summary")),
+    ("history", "detail.history", ("col.when", "col.actor", "col.action", "col.summary")),
+)
+
+
+def _day(iso: str | None) -> str:
+    return iso[:10] if iso else ""
+
+
+def _when(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+
+
+class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "app.pop_screen", "nav.back", id="back"),
+        Binding("f5", "refresh", "nav.refresh", show=False),
+        *ACTION_BINDINGS,
+    ]
+
+    def __init__(self, device_id: int) -> None:
+        super().__init__()
+        self.device_id = device_id
+        self.detail: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        localise_bindings(self, ctx(self).labels)
+        t = ctx(self).labels
+        yield Header()
+        with VerticalScroll(id="detail"):
+            yield Static(t("devices.loading"), id="detail-summary")
+            for key, title, columns in SECTIONS:
+                yield Label(t(title), classes="section-title")
+                table: DataTable[str] = DataTable(id=f"detail-{key}", cursor_type="row",
+                                                  show_cursor=key == "history")
+                for col in columns:
+                    table.add_column(t(col).split(" (")[0])
+                yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def load(self) -> None:
+        with ctx(self).register.read() as session:
+            device = session.get(Device, self.device_id)
+            if device is None:
+                raise NotFoundError(f"device id {self.device_id} is not in the register")
+            detail = device_detail(session, device)
+            detail["id"], detail["holder_id"] = device.id, device.holder_id
+        self.app.call_from_thread(self.show, detail)
+
+    def show(self, d: dict[str, Any]) -> None:
+        self.detail = d
+        t = ctx(self).labels
+        none = t("detail.none")
+        self.sub_title = t("detail.title", serial=d["serial"])
+        holder = d["holder"]
+        agency = d["agency"]
+        lines = [
+            (t("detail.kind"), t(f"kind.{d['kind']}")),
+            (t("detail.status"), t(f"status.{d['status']}")),
+            (t("detail.holder"), f"{holder['full_name']} — {holder['title'] or ''} "
+                                 f"({holder['national_id']})" if holder else none),
+            (t("detail.agency"), f"{agency['code']} {agency['name']}" if agency else none),
+            (t("detail.expiry"), _day(d["not_after"]) or none),
+            (t("detail.pin"), str(d["pin_tries_left"]) if d["pin_tries_left"] is not None
+             else t("detail.unknown")),
+            (t("detail.locks"), str(d["lock_count"])),
+            (t("detail.model"), " ".join(filter(None, (d["manufacturer"], d["model"]))) or none),
+            (t("detail.last_seen"), f"{_when(d['last_seen_at'])} {d['last_seen_reader'] or ''}"
+             if d["last_seen_at"] else none),
+            (t("detail.moves"), ", ".join(
+                t(f"action.{a}") for a in offered_actions(d["status"], holder is not None))
+             or none),
+        ]
+        if d["phone_number"]:
+            lines.insert(2, (t("detail.phone"), d["phone_number"]))
+        width = max(len(k) for k, _ in lines)
+        summary = self.query_one("#detail-summary", Static)
+        summary.update("\n".join(f"{k.ljust(width)}  {v}" for k, v in lines))
+        rows: dict[str, list[tuple[str, ...]]] = {
+            "certificates": [(c["serial"], c["status"], _day(c["not_before"]),
+                              _day(c["not_after"]), c["subject"] or "")
+                             for c in d["certificates"]],
+            "handovers": [(_day(h["handed_at"]), t(f"method.{h['method']}"), h["holder"],
+                           h["tracking_no"] or "") for h in d["handovers"]],
+            "requests": [(_day(r["created_at"]), r["kind"], r["state"], r["external_ref"] or "")
+                         for r in d["requests"]],
+            "history": [(_when(e["when"]), e["actor"], e["action"], e["summary"] or "")
+                        for e in d["history"]],
+        }
+        for key, values in rows.items():
+            table = self.query_one(f"#detail-{key}", DataTable)
+            table.clear()
+            table.add_rows(values)
+
+    def current_target(self) -> DeviceTarget | None:
+        d = self.detail
+        if d is None:
+            return None
+        return DeviceTarget(d["id"], d["serial"], d["status"], d["holder_id"])
+
+    def after_action(self, result: str) -> None:
+        self.load()

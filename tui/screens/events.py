@@ -1,0 +1,52 @@
+"""This month's events of one kind (a dashboard figure): who issued, renewed, revoked, unlocked."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label
+
+from ..bindings import localise_bindings
+from ..context import ctx
+from ..data import EventRow, events_since, month_start
+from ..errors import ShowsWorkerErrors
+
+
+class EventsScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "nav.back", id="back")]  # noqa: RUF012
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+
+    def compose(self) -> ComposeResult:
+        localise_bindings(self, ctx(self).labels)
+        t = ctx(self).labels
+        since = month_start(ctx(self).now())
+        yield Header()
+        yield Label(t("events.title", action=t(f"dash.month.{self.action}"),
+                      since=f"{since:%Y-%m-%d}"), classes="section-title")
+        table: DataTable[str] = DataTable(id="events", cursor_type="row")
+        for col in ("col.when", "col.actor", "col.device", "col.summary"):
+            table.add_column(t(col))
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="events")
+    def load(self) -> None:
+        c = ctx(self)
+        now = c.now()
+        with c.register.read() as session:
+            rows = events_since(session, self.action, month_start(now), now)
+        self.app.call_from_thread(self.show, rows)
+
+    def show(self, rows: list[EventRow]) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        table.add_rows([(f"{r.occurred_at:%Y-%m-%d %H:%M}", r.actor, r.serial or "",
+                         r.summary or "") for r in rows])

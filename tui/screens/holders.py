@@ -1,0 +1,171 @@
+"""Holders and agencies: the agency tree with device counts, holder search, their devices."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Label, Tree
+from textual.widgets.tree import TreeNode
+from textual.worker import get_current_worker
+
+from inventory.queries import DeviceFilter, find_holders
+
+from ..bindings import localise_bindings
+from ..context import ctx
+from ..data import (
+    AgencyNode,
+    HolderRow,
+    agency_children,
+    agency_device_counts,
+    holder_rows,
+    holders_of_agency,
+)
+from ..errors import ShowsWorkerErrors
+from ..widgets.device_table import DeviceTable
+
+
+class HoldersScreen(ShowsWorkerErrors, Screen[None]):
+    BINDINGS = [  # noqa: RUF012
+        Binding("slash", "focus_search", "nav.search", tooltip="tip.search", id="search"),
+        Binding("escape", "leave_search", "nav.back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[int, int] = {}
+        self.holders: list[HolderRow] = []
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        localise_bindings(self, ctx(self).labels)
+        t = ctx(self).labels
+        yield Header()
+        with Horizontal(id="holders-layout"):
+            tree: Tree[AgencyNode | None] = Tree(t("holders.tree"), id="agency-tree", data=None)
+            tree.show_root = False
+            yield tree
+            with Vertical(id="holders-right"):
+                yield Input(placeholder=t("holders.search"), id="holder-search")
+                yield Label(t("holders.results"), classes="section-title")
+                holders: DataTable[str] = DataTable(id="holders", cursor_type="row")
+                for col in ("col.name", "col.title", "col.agency"):
+                    holders.add_column(t(col))
+                yield holders
+                yield Label(t("holders.pick"), id="holder-devices-title",
+                            classes="section-title")
+                yield DeviceTable(id="holder-devices")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_counts()
+
+    # ------------------------------------------------------------------ tree
+    @work(thread=True, exclusive=True, exit_on_error=False, group="agency-counts")
+    def load_counts(self) -> None:
+        with ctx(self).register.read() as session:
+            counts = agency_device_counts(session)
+            top = agency_children(session, None)
+        self.app.call_from_thread(self._fill_root, counts, top)
+
+    def _label(self, a: AgencyNode) -> str:
+        return f"{a.code} · {a.name} ({self.counts.get(a.id, 0):,})"
+
+    def _add_agency_nodes(self, node: TreeNode[AgencyNode | None], children: list[AgencyNode]
+                      ) -> None:
+        for a in children:
+            node.add(self._label(a), data=a, allow_expand=a.has_children)
+
+    def _fill_root(self, counts: dict[int, int], top: list[AgencyNode]) -> None:
+        self.counts = counts
+        tree = self.query_one("#agency-tree", Tree)
+        tree.clear()
+        self._add_agency_nodes(tree.root, top)
+        if len(tree.root.children) == 1:
+            tree.root.children[0].expand()
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[AgencyNode | None]) -> None:
+        node = event.node
+        if node.data is not None and not node.children and node.data.has_children:
+            self.load_children(node)
+
+    @work(thread=True, exit_on_error=False, group="agency-children")
+    def load_children(self, node: TreeNode[AgencyNode | None]) -> None:
+        assert node.data is not None
+        with ctx(self).register.read() as session:
+            children = agency_children(session, node.data.id)
+        self.app.call_from_thread(self._add_agency_nodes, node, children)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[AgencyNode | None]) -> None:
+        if event.node.data is not None:
+            self.load_agency_holders(event.node.data.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="holders")
+    def load_agency_holders(self, agency_id: int) -> None:
+        with ctx(self).register.read() as session:
+            rows = holders_of_agency(session, agency_id)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_holders, rows)
+
+    # ------------------------------------------------------------------ holders
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "holder-search":
+            return
+        if self._debounce is not None:
+            self._debounce.stop()
+        text = event.value
+        self._debounce = self.set_timer(ctx(self).search_debounce,
+                                        lambda: self.search_holders(text))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#holders", DataTable).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="holders")
+    def search_holders(self, text: str) -> None:
+        with ctx(self).register.read() as session:
+            rows = holder_rows(find_holders(session, text, limit=200))
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_holders, rows)
+
+    def show_holders(self, rows: list[HolderRow]) -> None:
+        self.holders = rows
+        table = self.query_one("#holders", DataTable)
+        table.clear()
+        for h in rows:
+            table.add_row(h.full_name, h.title or "", h.agency_code, key=str(h.id))
+        if rows:
+            self.show_devices_of(rows[0])
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "holders" and 0 <= event.cursor_row < len(self.holders):
+            self.show_devices_of(self.holders[event.cursor_row])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "holders":
+            self.query_one("#holder-devices", DeviceTable).focus()
+
+    def show_devices_of(self, holder: HolderRow) -> None:
+        from ..widgets.device_table import Query
+
+        self.query_one("#holder-devices-title", Label).update(
+            ctx(self).labels("holders.devices", name=holder.full_name))
+        self.query_one("#holder-devices", DeviceTable).load(
+            Query(DeviceFilter(holder_id=holder.id, now=ctx(self).now())))
+
+    def on_device_table_opened(self, event: DeviceTable.Opened) -> None:
+        from .device_detail import DeviceDetailScreen
+
+        self.app.push_screen(DeviceDetailScreen(event.device_id),
+                             lambda _: self.query_one("#holder-devices", DeviceTable).reload())
+
+    def on_device_table_window_changed(self, event: DeviceTable.WindowChanged) -> None:
+        event.stop()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#holder-search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        self.query_one("#holders", DataTable).focus()

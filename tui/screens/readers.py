@@ -1,0 +1,32 @@
+"""The live readers panel, and claiming an unknown device that was plugged in."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from ..bindings import localise_bindings
+from ..context import ctx
+from ..widgets.readers_panel import ReadersPanel
+from .action_form import ActionForm
+
+
+class ReadersScreen(Screen[None]):
+    BINDINGS = [Binding("c", "claim", "action.claim", id="claim")]  # noqa: RUF012
+
+    def compose(self) -> ComposeResult:
+        localise_bindings(self, ctx(self).labels)
+        yield Header()
+        yield ReadersPanel(id="readers")
+        yield Footer()
+
+    def action_claim(self) -> None:
+        row = self.query_one(ReadersPanel).selected
+        if row is None or row.known or not row.serial:
+            return
+        self.app.push_screen(ActionForm("claim", None, serial=row.serial,
+                                        kind=row.kind or "usb_token",
+                                        manufacturer=row.manufacturer or "",
+                                        model=row.model or ""))

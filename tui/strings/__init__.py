@@ -1,0 +1,1 @@
+"""User-facing labels, one module per language (``en``, ``vi``), same keys in each."""

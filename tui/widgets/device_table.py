@@ -1,0 +1,253 @@
+"""The devices table: a window of about a hundred rows over a register of any size.
+
+Like k9s, the table never holds the register: it shows ``WINDOW`` rows fetched by keyset
+pagination (``inventory.queries.device_page``). Down past the last row fetches the next ``STEP``
+rows after the last key; Up past the first fetches the previous ones by reading the order
+backwards from the first key; Home/End read the first/last page. The position shown is
+approximate (an offset kept while paging, and ``count_devices`` for the total), which is all a
+scroll position needs — and every step costs one indexed query, at 1,000 or 1,000,000 devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.worker import get_current_worker
+
+from inventory.queries import DeviceFilter, DeviceRow, count_devices, device_page
+
+from ..context import ctx
+from ..errors import ShowsWorkerErrors
+
+WINDOW = 100
+STEP = 50
+EXPIRING_SOON = timedelta(days=30)
+COLUMNS = ("col.serial", "col.kind", "col.status", "col.holder", "col.agency", "col.expiry",
+           "col.locks", "col.last_seen")
+
+
+def row_key(row: DeviceRow, sort: str) -> tuple[Any, ...]:
+    """The keyset key of a row for a sort (what ``device_page(after=…)`` expects)."""
+    if sort == "serial":
+        return (row.serial, row.id)
+    if sort == "expiry":
+        return (row.not_after, row.id)
+    return (row.id,)
+
+
+def row_style(row: DeviceRow, now: datetime) -> str:
+    """Expired red, expiring within 30 days yellow, locked magenta (theme-independent names)."""
+    if row.status == "locked":
+        return "bold magenta"
+    if row.not_after is not None and row.status in ("issued", "in_stock"):
+        if row.not_after < now:
+            return "bold red"
+        if row.not_after < now + EXPIRING_SOON:
+            return "yellow"
+    return ""
+
+
+@dataclass(frozen=True)
+class Query:
+    filter: DeviceFilter
+    sort: str = "id"
+    descending: bool = False
+
+
+class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
+    """Shows one window of the device list and pages through the rest on demand."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("home", "first_page", "Top", show=False),
+        Binding("end", "last_page", "Bottom", show=False),
+        Binding("ctrl+home", "first_page", "Top", show=False),
+        Binding("ctrl+end", "last_page", "Bottom", show=False),
+    ]
+
+    @dataclass
+    class WindowChanged(Message):
+        """Posted after every load: where the window is, for the position line."""
+
+        table: DeviceTable
+        first: int  # 1-based approximate position of the first row
+        shown: int
+        total: int | None
+
+    @dataclass
+    class Opened(Message):
+        """Enter on a row: open that device."""
+
+        device_id: int
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.query_state = Query(DeviceFilter())
+        self.rows_shown: list[DeviceRow] = []
+        self.window_offset = 0
+        self.total: int | None = None
+        self.at_start = True
+        self.at_end = True
+        self.loading_window = False
+
+    def on_mount(self) -> None:
+        labels = ctx(self).labels
+        for key in COLUMNS:
+            self.add_column(labels(key), key=key)
+
+    # ------------------------------------------------------------------ public
+    def load(self, query: Query) -> None:
+        """Show the first page of a new query (and count its rows in the background)."""
+        self.query_state = query
+        self.total = None
+        self._fetch("first")
+        self._count(query)
+
+    def reload(self) -> None:
+        """Re-read the rows on screen (after an action changed one), keeping the cursor."""
+        self._fetch("same")
+
+    @property
+    def selected(self) -> DeviceRow | None:
+        if not self.rows_shown or not 0 <= self.cursor_row < len(self.rows_shown):
+            return None
+        return self.rows_shown[self.cursor_row]
+
+    # ------------------------------------------------------------------ keys
+    def action_cursor_down(self) -> None:
+        if self.rows_shown and self.cursor_row >= len(self.rows_shown) - 1 and not self.at_end:
+            self._fetch("forward")
+        else:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.rows_shown and self.cursor_row <= 0 and not self.at_start:
+            self._fetch("backward")
+        else:
+            super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.rows_shown and self.cursor_row >= len(self.rows_shown) - 1 and not self.at_end:
+            self._fetch("forward")
+        else:
+            super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.rows_shown and self.cursor_row <= 0 and not self.at_start:
+            self._fetch("backward")
+        else:
+            super().action_page_up()
+
+    def action_first_page(self) -> None:
+        self._fetch("first")
+
+    def action_last_page(self) -> None:
+        self._fetch("last")
+
+    def action_select_cursor(self) -> None:
+        if (row := self.selected) is not None:
+            self.post_message(self.Opened(row.id))
+
+    # ------------------------------------------------------------------ workers
+    @work(thread=True, exclusive=True, exit_on_error=False, group="device-count")
+    def _count(self, query: Query) -> None:
+        with ctx(self).register.read() as session:
+            total = count_devices(session, query.filter)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._set_total, query, total)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="device-page")
+    def _fetch(self, how: str) -> None:
+        q = self.query_state
+        rows, cursor = list(self.rows_shown), self.cursor_row
+        with ctx(self).register.read() as session:
+            result = _fetch_window(session, q, how, rows, cursor, self.window_offset, self.total,
+                                   self.at_start, self.at_end)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, q, result)
+
+    # ------------------------------------------------------------------ main thread
+    def _set_total(self, query: Query, total: int) -> None:
+        if query == self.query_state:
+            self.total = total
+            self._announce()
+
+    def _show(self, query: Query, w: Window) -> None:
+        if query != self.query_state:
+            return  # a newer query is on its way
+        self.rows_shown, self.window_offset = w.rows, w.offset
+        self.at_start, self.at_end = w.at_start, w.at_end
+        now = ctx(self).now()
+        labels = ctx(self).labels
+        self.clear()
+        for row in w.rows:
+            style = row_style(row, now)
+            cells = (row.serial, labels(f"kind.{row.kind}"), labels(f"status.{row.status}"),
+                     row.holder_name or "", row.agency_code or "",
+                     f"{row.not_after:%Y-%m-%d}" if row.not_after else "",
+                     str(row.lock_count),
+                     f"{row.last_seen_at:%Y-%m-%d}" if row.last_seen_at else "")
+            self.add_row(*(Text(c, style=style) for c in cells), key=str(row.id))
+        if w.rows:
+            self.move_cursor(row=max(0, min(w.cursor, len(w.rows) - 1)), animate=False)
+        self._announce()
+
+    def _announce(self) -> None:
+        self.post_message(self.WindowChanged(self, self.window_offset + 1 if self.rows_shown else 0,
+                                             len(self.rows_shown), self.total))
+
+
+@dataclass(frozen=True)
+class Window:
+    rows: list[DeviceRow]
+    cursor: int
+    offset: int
+    at_start: bool
+    at_end: bool
+
+
+def _fetch_window(session: Any, q: Query, how: str, rows: list[DeviceRow], cursor: int,
+                  offset: int, total: int | None, at_start: bool, at_end: bool) -> Window:
+    """The next window for a move (pure paging arithmetic around ``device_page``)."""
+    def page(after: Any, limit: int, backwards: bool = False) -> tuple[list[DeviceRow], bool]:
+        p = device_page(session, q.filter, sort=q.sort, after=after, limit=limit,
+                        descending=q.descending != backwards)
+        return (list(reversed(p.rows)) if backwards else p.rows), p.next_key is None
+
+    if how == "first" or (not rows and how != "last"):
+        new, end = page(None, WINDOW)
+        return Window(new, 0, 0, True, end)
+    if how == "last":
+        new, start = page(None, WINDOW, backwards=True)
+        off = max(0, (total or len(new)) - len(new))
+        return Window(new, len(new) - 1, 0 if start else off, start, True)
+    if how == "forward":
+        new, end = page(row_key(rows[-1], q.sort), STEP)
+        if not new:
+            return Window(rows, cursor, offset, at_start, True)
+        merged = (rows + new)[-WINDOW:]
+        dropped = len(rows) + len(new) - len(merged)
+        return Window(merged, cursor - dropped + 1, offset + dropped, at_start and not dropped,
+                      end)
+    if how == "backward":
+        new, start = page(row_key(rows[0], q.sort), STEP, backwards=True)
+        if not new:
+            return Window(rows, cursor, 0, True, at_end)
+        merged = (new + rows)[:WINDOW]
+        kept_after = len(merged) - len(new)
+        return Window(merged, cursor + len(new) - 1, max(0, offset - len(new)), start,
+                      at_end and kept_after == len(rows))
+    # "same": re-read from just before the first row, so changed rows show their new state
+    before, _ = page(row_key(rows[0], q.sort), 1, backwards=True)
+    new, end = page(row_key(before[0], q.sort) if before else None, len(rows))
+    return Window(new, cursor, offset, at_start, end and at_end)
+
+
+def with_now(f: DeviceFilter, now: datetime) -> DeviceFilter:
+    return replace(f, now=now)

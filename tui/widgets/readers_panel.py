@@ -1,0 +1,154 @@
+"""Readers and cards as they come and go, and the register's device for each card.
+
+A thread worker follows ``Poller.watch`` (``inventory.hardware``) until the panel goes away.
+No PC/SC service, no pyscard, a reader failing: the panel says so in its message line and keeps
+going; nothing here may take the app down.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from inventory.errors import TokenfleetError
+from inventory.models import Device
+
+from ..context import ctx
+from ..errors import ShowsWorkerErrors
+
+
+@dataclass(frozen=True)
+class CardRow:
+    reader: str
+    card: str
+    serial: str | None
+    kind: str | None
+    device: str  # status and holder, or why there is none
+    known: bool
+    manufacturer: str | None = None
+    model: str | None = None
+
+
+def _default_poller() -> Any:
+    from inventory.hardware import HardwareConfig, Poller
+
+    return Poller(HardwareConfig(pkcs11_modules=(), wait_timeout=0.5))
+
+
+class ReadersPanel(ShowsWorkerErrors, Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[CardRow] = []
+        self._stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        t = ctx(self).labels
+        yield Static(t("readers.waiting"), id="readers-message", markup=False)
+        table: DataTable[str] = DataTable(id="readers-table", cursor_type="row")
+        for col in ("col.reader", "col.card", "col.serial", "col.device"):
+            table.add_column(t(col))
+        yield table
+        sync = importlib.util.find_spec("inventory.sync") is not None
+        yield Static(t("readers.sync_on" if sync else "readers.sync_off"), id="readers-sync")
+
+    def on_mount(self) -> None:
+        self.follow()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def selected(self) -> CardRow | None:
+        table = self.query_one("#readers-table", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="readers")
+    def follow(self) -> None:
+        c = ctx(self)
+        t = c.labels
+        try:
+            poller = (c.poller_factory or _default_poller)()
+        except (ImportError, OSError, TokenfleetError) as err:
+            self.app.call_from_thread(self._message, t("readers.unavailable", reason=str(err)))
+            return
+        try:
+            for event in poller.watch(self._stop):
+                rows = self._match(event)
+                warnings = [t("readers.warning", message=w) for w in event.warnings]
+                self.app.call_from_thread(self._show, rows, warnings)
+        except (ImportError, OSError, TokenfleetError) as err:
+            self.app.call_from_thread(self._message, t("readers.unavailable", reason=str(err)))
+        finally:
+            close = getattr(poller, "close", None)
+            if callable(close):
+                close()
+
+    def _match(self, event: Any) -> list[CardRow]:
+        """One row per reader; for each card, the device it is (looked up by serial)."""
+        t = ctx(self).labels
+        by_reader = {o.reader: o for o in event.observations}
+        serials = {o.serial for o in event.observations if o.serial}
+        known: dict[str, Device] = {}
+        if serials:
+            with ctx(self).register.read() as session:
+                for d in session.scalars(select(Device).where(Device.serial.in_(serials))):
+                    known[d.serial] = d
+                    _ = d.holder  # loaded while the session is open
+                rows = self._rows(event, by_reader, known)
+            return rows
+        return self._rows(event, by_reader, known) if event.readers else [
+            CardRow(t("readers.no_readers"), "", None, None, "", True)]
+
+    def _rows(self, event: Any, by_reader: dict[str, Any], known: dict[str, Device]
+              ) -> list[CardRow]:
+        t = ctx(self).labels
+        rows = []
+        names = [r.name for r in event.readers] + [n for n in by_reader
+                                                   if n not in {r.name for r in event.readers}]
+        states = {r.name: r for r in event.readers}
+        for name in names:
+            state, obs = states.get(name), by_reader.get(name)
+            serial = obs.serial if obs else (state.serial if state else None)
+            card = (obs.profile or obs.kind) if obs else (
+                (state.profile or state.atr or "card") if state and state.card_present
+                else t("readers.empty"))
+            if state is not None and state.error:
+                card = f"{card} ({state.error})"
+            device = known.get(serial) if serial else None
+            if device is not None:
+                who = device.holder.full_name if device.holder else ""
+                text, is_known = f"{t(f'status.{device.status}')} {who}".strip(), True
+            elif serial:
+                text, is_known = t("readers.unknown_card"), False
+            else:
+                text = t("readers.unidentified") if (state and state.card_present) else ""
+                is_known = True
+            rows.append(CardRow(name, card or "", serial, obs.kind if obs else None, text,
+                                is_known, getattr(obs, "manufacturer", None),
+                                getattr(obs, "model", None)))
+        return rows
+
+    def _message(self, text: str) -> None:
+        self.query_one("#readers-message", Static).update(text)
+
+    def _show(self, rows: list[CardRow], warnings: list[str]) -> None:
+        self.rows = rows
+        table = self.query_one("#readers-table", DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(r.reader, r.card, r.serial or "", r.device)
+        self._message("\n".join(warnings) if warnings else
+                      ctx(self).labels("readers.title") + f": {len(rows)}")
