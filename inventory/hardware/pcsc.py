@@ -56,6 +56,7 @@ class ReaderStatus:
     present: bool
     atr: bytes
     event_state: int
+    gone: bool = False  # the reader was unplugged (UNKNOWN/UNAVAILABLE): relist
 
     @property
     def event_count(self) -> int:
@@ -146,6 +147,7 @@ class PcscClient:
                 present=bool(state & scard.SCARD_STATE_PRESENT),
                 atr=bytes(atr),
                 event_state=state & ~scard.SCARD_STATE_CHANGED,
+                gone=bool(state & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE)),
             )
             for name, state, atr in out
         ]

@@ -264,6 +264,13 @@ class Poller:
                     ws.relist = True
                 ws.known[PNP_NOTIFICATION] = st
                 continue
+            if st.gone:  # unplugged: forget it now, relist next round
+                ws.relist = True
+                ws.known.pop(st.name, None)
+                if self._readers.pop(st.name, None) is not None:
+                    removed.append(st.name)
+                changed = True
+                continue
             prev = ws.known.get(st.name)
             ws.known[st.name] = st
             new_card = st.present and (
@@ -282,7 +289,6 @@ class Poller:
                 self._readers[st.name] = ReaderState(st.name, False)
                 if prev is not None:
                     removed.append(st.name)
-        # "unknown"/"unavailable" readers: relist on the next round
         return changed
 
     def _watch_pkcs11(

@@ -255,11 +255,18 @@ def test_watch_without_pcscd_keeps_going_then_recovers(cards: CardSlots, pcscd: 
     w.next_matching(has_serial("8400000000000115"))
 
 
-def test_scan_without_pcscd_warns_instead_of_crashing(pcscd: Pcscd) -> None:
+def test_scan_without_pcscd_warns_once_instead_of_crashing(
+    pcscd: Pcscd, caplog: pytest.LogCaptureFixture
+) -> None:
     pcscd.stop()
     try:
-        result = scan_once(PCSC_ONLY)
-        assert result.observations == () and any("PC/SC" in w for w in result.warnings)
+        with Poller(PCSC_ONLY) as poller:
+            for _ in range(5):
+                result = poller.scan_once()
+                assert result.observations == ()
+                assert any("PC/SC not available" in w for w in result.warnings)
+        logged = [r for r in caplog.records if "PC/SC not available" in r.getMessage()]
+        assert len(logged) == 1  # one warning per outage, not one per poll
     finally:
         pcscd.start()
     wait_reader(pcscd.readers[0], present=False)
