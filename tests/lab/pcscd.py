@@ -40,7 +40,8 @@ def lab_problems() -> list[str]:
         problems.append("not root (pcscd's socket lives in /run/pcscd)")
     if shutil.which("pcscd") is None and not Path("/usr/sbin/pcscd").exists():
         problems.append("pcscd not installed (run .ci/lab-provision.sh)")
-    if find_driver() is None:
+    found = find_driver()
+    if found is None or not found[0].exists():
         problems.append(f"no vpcd driver in {LAB_DIR} (run .ci/lab-provision.sh)")
     if not Path(SOFTHSM_LIB).exists():
         problems.append(f"{SOFTHSM_LIB} missing (softhsm2)")
