@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from datetime import timedelta
@@ -119,7 +120,7 @@ def test_partial_failure(alert_env, smtp_server, register, city: City):
 
 def test_concurrent_runs_send_no_duplicates(alert_env, smtp_server, db_url, register,
                                             city: City):
-    mailbox, port = smtp_server
+    mailbox, _ = smtp_server
     settings = alerts.AlertSettings.from_env()
     smtp = alerts.SmtpSettings.from_env()
     outcomes: list[object] = []
@@ -130,7 +131,7 @@ def test_concurrent_runs_send_no_duplicates(alert_env, smtp_server, db_url, regi
         try:
             start.wait()
             result = alerts.run_alerts(reg, settings, channels=("smtp",), host="t",
-                                       out=__import__("io").StringIO(), smtp=smtp, now=NOW)
+                                       out=io.StringIO(), smtp=smtp, now=NOW)
             outcomes.append(result.exit_code)
         except alerts.AlertRunLockedError as err:
             outcomes.append(err.exit_code)
