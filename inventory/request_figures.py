@@ -142,10 +142,10 @@ def request_turnaround(session: Session, *, since: datetime | None = None,
     out = []
     for by, groups in (("kind", by_kind), ("agency", by_agency)):
         for key in sorted(groups, key=lambda k: REQUEST_KINDS.index(k) if by == "kind" else k):
-            days = groups[key]
-            out.append(Turnaround(by=by, key=key, completed=len(days),
-                                  median_days=round(percentile(days, 50), 1),
-                                  p90_days=round(percentile(days, 90), 1)))
+            spans = groups[key]
+            out.append(Turnaround(by=by, key=key, completed=len(spans),
+                                  median_days=round(percentile(spans, 50), 1),
+                                  p90_days=round(percentile(spans, 90), 1)))
     return out
 
 
