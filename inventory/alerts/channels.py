@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import lru_cache
 from typing import IO, Any
 
-from .digest import Digest, rule_title
+from .digest import LABELS, Digest
 from .rules import AgencyInfo, Alert
 from .settings import SmtpSettings
 
@@ -88,12 +89,18 @@ class SmtpChannel:
                 on_result(digest, f"{where}: {detail or type(err).__name__}")
 
 
+@lru_cache(maxsize=256)
+def _title(rule: str, threshold: int, lang: str) -> str:
+    return LABELS[lang][rule].format(n=threshold)
+
+
 def alert_record(alert: Alert, agencies: Mapping[int, AgencyInfo], lang: str,
                  recipients: Sequence[str] = ()) -> dict[str, Any]:
     """One alert as plain data (the JSON lines channel and ``--dry-run --format json``)."""
     agency = agencies.get(alert.agency_id) if alert.agency_id is not None else None
     return {
-        "rule": alert.rule, "title": rule_title(alert, lang), "threshold_days": alert.threshold,
+        "rule": alert.rule, "title": _title(alert.rule, alert.threshold, lang),
+        "threshold_days": alert.threshold,
         "days": alert.days, "since": alert.since.isoformat(), "subject_id": alert.subject_id,
         "serial": alert.serial, "holder": alert.holder,
         "agency_code": agency.code if agency else None,

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..errors import NotFoundError, ValidationError
 from ..models import AlertLedgerEntry, AlertRun, Device, utcnow
-from .rules import Alert
+from .rules import Alert, candidate_subjects
+from .settings import AlertSettings
 
 CHUNK = 2000
 
@@ -34,35 +35,35 @@ class LedgerView:
     snoozed: set[tuple[str, int, int]] = field(default_factory=set)
 
     def silenced(self, alert: Alert) -> bool:
-        return alert.group in self.acked or alert.group in self.snoozed
+        if not (self.acked or self.snoozed):
+            return False
+        group = alert.group
+        return group in self.acked or group in self.snoozed
 
-    def is_due(self, alert: Alert, recipient: str) -> bool:
-        return not self.silenced(alert) and (*alert.key, recipient) not in self.delivered
+    def delivered_to(self, alert: Alert, recipient: str) -> bool:
+        return bool(self.delivered) and (*alert.key, recipient) in self.delivered
 
 
-def load_view(session: Session, alerts: Sequence[Alert], now: datetime) -> LedgerView:
-    """Ledger rows of these alerts' conditions, fetched by the unique index in chunks."""
+def load_view(session: Session, alerts: Sequence[Alert], now: datetime,
+              settings: AlertSettings) -> LedgerView:
+    """Ledger rows of the conditions the rules may alert about now (by the unique index)."""
     view = LedgerView()
-    by_rule: dict[str, list[int]] = {}
-    for a in alerts:
-        by_rule.setdefault(a.rule, []).append(a.subject_id)
     L = AlertLedgerEntry
-    for rule, ids in by_rule.items():
-        unique_ids = sorted(set(ids))
-        for start in range(0, len(unique_ids), CHUNK):
-            rows = session.execute(
-                select(L.id, L.subject_id, L.threshold, L.episode, L.recipient, L.state,
-                       L.sent_at, L.snoozed_until)
-                .where(L.rule == rule, L.subject_id.in_(unique_ids[start:start + CHUNK])))
-            for rid, subject, threshold, episode, recipient, state, sent_at, until in rows:
-                key = (rule, subject, threshold, episode, recipient)
-                view.row_ids[key] = rid
-                if sent_at is not None:
-                    view.delivered.add(key)
-                if state == "acked":
-                    view.acked.add((rule, subject, episode))
-                elif state == "snoozed" and until is not None and until > now:
-                    view.snoozed.add((rule, subject, episode))
+    for rule in sorted({a.rule for a in alerts}):
+        rows = session.execute(
+            select(L.id, L.subject_id, L.threshold, L.episode, L.recipient, L.state,
+                   L.sent_at, L.snoozed_until)
+            .where(L.rule == rule,
+                   L.subject_id.in_(candidate_subjects(rule, settings, now).scalar_subquery())))
+        for rid, subject, threshold, episode, recipient, state, sent_at, until in rows:
+            key = (rule, subject, threshold, episode, recipient)
+            view.row_ids[key] = rid
+            if sent_at is not None:
+                view.delivered.add(key)
+            if state == "acked":
+                view.acked.add((rule, subject, episode))
+            elif state == "snoozed" and until is not None and until > now:
+                view.snoozed.add((rule, subject, episode))
     return view
 
 

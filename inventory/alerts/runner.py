@@ -23,7 +23,7 @@ from ..models import utcnow
 from . import ledger
 from .channels import JSONL_RECIPIENT, JsonLinesChannel, SmtpChannel, alert_record
 from .digest import Digest, render
-from .rules import AgencyInfo, Alert, agency_directory, due_alerts
+from .rules import RULE_ORDER, AgencyInfo, Alert, agency_directory, due_alerts
 from .settings import AlertSettings, SmtpSettings
 
 EXIT_NOTHING = 0
@@ -96,6 +96,7 @@ class Plan:
     by_recipient: dict[str, list[Alert]] = field(default_factory=dict)
     manager_addresses: tuple[str, ...] = ()
     jsonl: list[tuple[Alert, list[str]]] = field(default_factory=list)
+    due: list[tuple[Alert, list[str]]] = field(default_factory=list)  # alert, due recipients
     unroutable: list[Alert] = field(default_factory=list)
     silenced: int = 0
 
@@ -108,52 +109,55 @@ def recipients_of(alert: Alert, agencies: dict[int, AgencyInfo],
 
 
 def plan(register: Register, settings: AlertSettings, now: datetime,
-         channels: Sequence[str], managers: bool = True) -> Plan:
+         channels: Sequence[str], managers: bool = True,
+         rules: Sequence[str] = RULE_ORDER) -> Plan:
     """Evaluate the rules and subtract what the ledger says is delivered or silenced."""
     manager_addresses = settings.managers if managers else ()
     with register.read() as session:
-        alerts = due_alerts(session, settings, now)
+        alerts = due_alerts(session, settings, now, rules)
         agencies = agency_directory(session)
-        view = ledger.load_view(session, alerts, now)
+        view = ledger.load_view(session, alerts, now, settings)
     p = Plan(alerts=alerts, agencies=agencies, view=view, manager_addresses=manager_addresses)
+    per_agency: dict[int | None, list[str]] = {}
     for alert in alerts:
         if view.silenced(alert):
             p.silenced += 1
             continue
-        recipients = recipients_of(alert, agencies, manager_addresses)
+        recipients = per_agency.get(alert.agency_id)
+        if recipients is None:
+            recipients = per_agency[alert.agency_id] = recipients_of(alert, agencies,
+                                                                     manager_addresses)
+        due_to: list[str] = []
         if "smtp" in channels:
             if not recipients:
                 p.unroutable.append(alert)
             for r in recipients:
-                if view.is_due(alert, r):
+                if not view.delivered_to(alert, r):
                     p.by_recipient.setdefault(r, []).append(alert)
-        if "jsonl" in channels and view.is_due(alert, JSONL_RECIPIENT):
+                    due_to.append(r)
+        if "jsonl" in channels and not view.delivered_to(alert, JSONL_RECIPIENT):
             p.jsonl.append((alert, recipients))
+            due_to.append(JSONL_RECIPIENT)
+        if due_to:
+            p.due.append((alert, due_to))
     return p
 
 
 def _planned_records(p: Plan, lang: str) -> list[dict[str, Any]]:
-    to: dict[tuple[str, int, int, int], list[str]] = {}
-    for recipient, alerts in p.by_recipient.items():
-        for a in alerts:
-            to.setdefault(a.key, []).append(recipient)
-    for a, _ in p.jsonl:
-        to.setdefault(a.key, []).append(JSONL_RECIPIENT)
-    due = [a for a in p.alerts if a.key in to]
-    due.sort(key=Alert.urgency)
-    return [alert_record(a, p.agencies, lang, to[a.key]) for a in due]
+    due = sorted(p.due, key=lambda item: item[0].urgency())
+    return [alert_record(a, p.agencies, lang, to) for a, to in due]
 
 
 def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequence[str],
                host: str, out: IO[str], smtp: SmtpSettings | None = None,
                now: datetime | None = None, dry_run: bool = False,
-               managers: bool = True) -> RunResult:
+               managers: bool = True, rules: Sequence[str] = RULE_ORDER) -> RunResult:
     """One run. A dry run reads only; a real run holds the lock and writes the heartbeat."""
     now = now or utcnow()
     if "smtp" in channels and smtp is None and not dry_run:
         smtp = SmtpSettings.from_env()
     if dry_run:
-        p = plan(register, settings, now, channels, managers)
+        p = plan(register, settings, now, channels, managers, rules)
         records = _planned_records(p, settings.lang)
         return RunResult(outcome="sent" if records else "nothing",
                          exit_code=EXIT_SENT if records else EXIT_NOTHING,
@@ -167,7 +171,7 @@ def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequenc
         with register.session() as session:
             run_id = ledger.start_run(session, host, now)
         try:
-            result = _deliver(register, settings, channels, smtp, now, out, managers)
+            result = _deliver(register, settings, channels, smtp, now, out, managers, rules)
         except BaseException as err:
             with register.session() as session:
                 ledger.finish_run(session, run_id, "failed", {}, error=str(err) or repr(err),
@@ -198,8 +202,8 @@ def _warnings(p: Plan) -> list[str]:
 
 def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str],
              smtp: SmtpSettings | None, now: datetime, out: IO[str],
-             managers: bool) -> RunResult:
-    p = plan(register, settings, now, channels, managers)
+             managers: bool, rules: Sequence[str]) -> RunResult:
+    p = plan(register, settings, now, channels, managers, rules)
     counts = {"alerts": len({a.key for alerts in p.by_recipient.values() for a in alerts}
                             | {a.key for a, _ in p.jsonl}),
               "messages_sent": 0, "messages_failed": 0, "rows_sent": 0, "rows_failed": 0,

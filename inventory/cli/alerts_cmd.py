@@ -62,6 +62,8 @@ def alerts_group() -> None:
 @click.option("--channel", "channels", multiple=True, type=click.Choice(alerts.runner.CHANNELS),
               help="smtp (digests by mail, the default) and/or jsonl (one JSON object per alert "
                    "on stdout). Repeatable.")
+@click.option("--rule", "rules", multiple=True, type=click.Choice(alerts.rules.RULE_ORDER),
+              help="Only these rules (repeatable; default: all).")
 @click.option("--no-managers", is_flag=True, help="Leave the managers' summary for a later run "
               "(e.g. hourly runs with --no-managers, one daily run without).")
 @click.option("--now", "now_text", metavar="ISO", help="Pretend it is this time (for tests).")
@@ -70,7 +72,8 @@ def alerts_group() -> None:
 @pass_app
 @click.pass_context
 def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tuple[str, ...],
-               no_managers: bool, now_text: str | None, fmt: str) -> None:
+               rules: tuple[str, ...], no_managers: bool, now_text: str | None,
+               fmt: str) -> None:
     now = _parse_now(now_text) or utcnow()
     channels = channels or ("smtp",)
     try:
@@ -83,7 +86,8 @@ def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tup
         raise
     result = alerts.run_alerts(app.register(), settings, channels=channels,
                                host=app.settings.host, out=sys.stdout, smtp=smtp, now=now,
-                               dry_run=dry_run, managers=not no_managers)
+                               dry_run=dry_run, managers=not no_managers,
+                               rules=rules or alerts.rules.RULE_ORDER)
     if dry_run:
         emit(({**r, "recipients": " ".join(r["recipients"])} if fmt != "json" else r
               for r in result.planned), fmt, PLAN_COLUMNS if fmt != "json" else None)
