@@ -277,3 +277,25 @@ def test_status_shows_heartbeat(alert_env, smtp_server, register, city: City, ca
 def test_crossed_threshold(days_left, expected):
     not_after = NOW + timedelta(days=days_left)
     assert alerts.crossed_threshold(not_after, NOW, (60, 30, 14, 7, 1)) == expected
+
+
+def test_rule_filter_and_request_and_unseen_rules(alert_env, smtp_server, register,
+                                                  city: City, capsys):
+    from sqlalchemy import update
+
+    from inventory.models import Device, ServiceRequest
+    from inventory.queries import agency_by_code
+
+    with register.session() as s:
+        agency = agency_by_code(s, "B")
+        s.add(ServiceRequest(kind="renewal", state="submitted", agency_id=agency.id,
+                             external_ref="123/STTTT", created_by=ACTOR,
+                             submitted_at=NOW - timedelta(days=9)))
+        s.execute(update(Device).where(Device.serial == city.dev_a)
+                  .values(last_seen_at=NOW - timedelta(days=45)))
+    assert run_cli("alerts", "run", "--dry-run", "--rule", "request_pending",
+                   "--rule", "device_unseen", "--format", "json", "--now", at(0)) == 10
+    planned = json.loads(capsys.readouterr().out)
+    assert sorted(p["rule"] for p in planned) == ["device_unseen", "request_pending"]
+    pending = next(p for p in planned if p["rule"] == "request_pending")
+    assert pending["detail"] == "renewal 123/STTTT" and pending["days"] == 9
