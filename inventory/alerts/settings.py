@@ -94,7 +94,7 @@ class AlertSettings:
     """Days before a certificate's end at which to warn (``TOKENFLEET_ALERT_THRESHOLDS``)."""
     locked_days: int = 3
     """Warn when a device stays locked longer than this (``TOKENFLEET_ALERT_LOCKED_DAYS``)."""
-    unseen_days: int = 30
+    unseen_days: int = 90
     """Warn when a polled device is not seen for this long (``TOKENFLEET_ALERT_UNSEEN_DAYS``)."""
     pending_days: int = 7
     """Warn when a request stays submitted this long (``TOKENFLEET_ALERT_PENDING_DAYS``)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -33,6 +34,7 @@ Exit codes:
 
 PLAN_COLUMNS = ("serial", "holder", "agency_code", "rule", "threshold_days", "days", "detail",
                 "recipients")
+PLAN_LINE = "{:<20} {:<26} {:<10} {:<15} {:>9} {:>5}  {:<32}  {}"
 LIST_COLUMNS = ("id", "state", "rule", "threshold", "serial", "recipient", "attempts", "sent_at",
                 "snoozed_until", "last_error")
 
@@ -49,6 +51,31 @@ def _parse_now(value: str | None) -> datetime | None:
     except ValueError as err:
         raise click.BadParameter(f"{value!r} is not an ISO date/time", param_hint="--now") from err
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def print_plan(planned: list[dict[str, Any]], fmt: str) -> None:
+    """The dry run's list. The table is written in blocks, not a click.echo per row: a first
+    run on a big register can list hundreds of thousands of alerts."""
+    if fmt != "table":
+        emit(({**r, "recipients": " ".join(r["recipients"])} if fmt == "csv" else r
+              for r in planned), fmt, PLAN_COLUMNS if fmt == "csv" else None)
+        return
+    if not planned:
+        click.echo("(nothing to send)")
+        return
+    out = sys.stdout
+    out.write(PLAN_LINE.format("SERIAL", "HOLDER", "AGENCY", "RULE", "THRESHOLD", "DAYS",
+                               "DETAIL", "RECIPIENTS") + "\n")
+    block: list[str] = []
+    for r in planned:
+        block.append(PLAN_LINE.format(
+            r["serial"] or "", r["holder"] or "", r["agency_code"] or "", r["rule"],
+            r["threshold_days"], r["days"], r["detail"] or "", " ".join(r["recipients"])))
+        if len(block) >= 5000:
+            out.write("\n".join(block) + "\n")
+            block.clear()
+    out.write("\n".join(block) + "\n" if block else "")
+    out.flush()
 
 
 @click.group("alerts")
@@ -89,8 +116,7 @@ def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tup
                                dry_run=dry_run, managers=not no_managers,
                                rules=rules or alerts.rules.RULE_ORDER)
     if dry_run:
-        emit(({**r, "recipients": " ".join(r["recipients"])} if fmt != "json" else r
-              for r in result.planned), fmt, PLAN_COLUMNS if fmt != "json" else None)
+        print_plan(result.planned, fmt)
     for warning in result.warnings:
         click.echo(f"tokenfleet: alerts: {warning}", err=True)
     if not dry_run:

@@ -292,7 +292,7 @@ def test_rule_filter_and_request_and_unseen_rules(alert_env, smtp_server, regist
                              external_ref="123/STTTT", created_by=ACTOR,
                              submitted_at=NOW - timedelta(days=9)))
         s.execute(update(Device).where(Device.serial == city.dev_a)
-                  .values(last_seen_at=NOW - timedelta(days=45)))
+                  .values(last_seen_at=NOW - timedelta(days=100)))
     assert run_cli("alerts", "run", "--dry-run", "--rule", "request_pending",
                    "--rule", "device_unseen", "--format", "json", "--now", at(0)) == 10
     planned = json.loads(capsys.readouterr().out)

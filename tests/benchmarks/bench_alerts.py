@@ -23,7 +23,7 @@ from sqlalchemy import text
 from inventory import demo
 from inventory.alerts import AlertSettings, run_alerts
 from inventory.alerts.rules import RULE_ORDER
-from inventory.cli.context import emit
+from inventory.cli.alerts_cmd import print_plan
 from inventory.db import Register
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
@@ -92,8 +92,7 @@ def main() -> None:
         with open(os.devnull, "w") as sink, redirect_stdout(sink):
             result = run_alerts(register, settings, channels=("smtp",), host="bench",
                                 out=sink, now=NOW, dry_run=True, rules=rules)
-            emit(({**r, "recipients": " ".join(r["recipients"])} for r in result.planned),
-                 "table")
+            print_plan(result.planned, "table")
         return len(result.planned)
 
     tokenfleet = str(Path(sys.executable).with_name("tokenfleet"))
