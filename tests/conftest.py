@@ -21,7 +21,7 @@ from inventory.db import Register
 
 PG_URL = os.environ.get("TOKENFLEET_TEST_PG_URL")
 REQUIRE_PG = os.environ.get("TOKENFLEET_REQUIRE_PG") == "1"
-TEMPLATE_DB = "tokenfleet_template"
+TEMPLATE_DB = f"tokenfleet_template_{os.getpid()}"  # test runs may share one server
 FIXED_NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 
 
@@ -46,6 +46,8 @@ def pg_template() -> Iterator[str | None]:
     dbmod.upgrade(engine)
     engine.dispose()
     yield TEMPLATE_DB
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
     admin.dispose()
 
 
