@@ -30,4 +30,7 @@ class ShowsWorkerErrors:
 
             log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
             title, message = describe(event.worker.error)
-            self.app.push_screen(ErrorModal(title, message))  # type: ignore[attr-defined]
+            app = self.app  # type: ignore[attr-defined]
+            if isinstance(app.screen, ErrorModal) and app.screen.message == message:
+                return  # two workers of one query failing for one reason: say it once
+            app.push_screen(ErrorModal(title, message))

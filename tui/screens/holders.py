@@ -116,9 +116,11 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
             return
         if self._debounce is not None:
             self._debounce.stop()
-        text = event.value
-        self._debounce = self.set_timer(ctx(self).search_debounce,
-                                        lambda: self.search_holders(text))
+        text, delay = event.value, ctx(self).search_debounce
+        if delay > 0:
+            self._debounce = self.set_timer(delay, lambda: self.search_holders(text))
+        else:
+            self.search_holders(text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one("#holders", DataTable).focus()

@@ -71,6 +71,8 @@ class FilterBar(Horizontal):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input.id == "agency-filter":
+            return  # a half-typed code is not an agency yet: applied on Enter
         self.post_message(self.Changed(self.values, from_search=event.input.id == "search"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

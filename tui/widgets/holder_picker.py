@@ -40,8 +40,11 @@ class HolderPicker(ShowsWorkerErrors, Vertical):
         self.picked = None
         if self._timer is not None:
             self._timer.stop()
-        text = event.value
-        self._timer = self.set_timer(ctx(self).search_debounce, lambda: self._search(text))
+        text, delay = event.value, ctx(self).search_debounce
+        if delay > 0:
+            self._timer = self.set_timer(delay, lambda: self._search(text))
+        else:
+            self._search(text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

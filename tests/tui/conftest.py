@@ -1,0 +1,56 @@
+"""TUI test helpers: an app on a register with the fixed clock, and a way to wait for it.
+
+``settle`` waits until every worker is done and the screen has processed what they posted, so
+tests never sleep for a fixed time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from inventory import demo
+from inventory.db import Register
+from tests.conftest import FIXED_NOW
+from tui.app import TokenfleetApp
+
+ACTOR = "tester"
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 4) -> None:
+    """Let timers fire, workers finish and their results reach the widgets."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def make_app() -> Callable[..., TokenfleetApp]:
+    def factory(register: Register, **kwargs: Any) -> TokenfleetApp:
+        kwargs.setdefault("actor", ACTOR)
+        kwargs.setdefault("now", FIXED_NOW)
+        kwargs.setdefault("search_debounce", 0)
+        kwargs.setdefault("poller_factory", lambda: IdlePoller())
+        return TokenfleetApp(register, **kwargs)
+    return factory
+
+
+class IdlePoller:
+    """A poller that sees nothing (the readers screen has its own tests with real events)."""
+
+    def watch(self, stop: Any) -> Iterator[Any]:
+        return iter(())
+
+
+@pytest.fixture
+def sqlite_demo(sqlite_url: str) -> Iterator[Register]:
+    """The demo city on SQLite only (snapshots, and screens where the backend does not matter)."""
+    reg = Register.open(sqlite_url)
+    with reg.session() as session:
+        demo.generate(session.connection(), devices=300, seed=7, now=FIXED_NOW)
+    yield reg
+    reg.dispose()
