@@ -51,12 +51,21 @@ ID_BATCH = 500
 def month_figures(session: Session, period: Period) -> dict[str, float | int | None]:
     """Every Summary figure for one month (state at its end, events within it)."""
     at = period.end
-    state = device_states(at)
+    state, cert = device_states(at), certificates_at(at)
+    expiring = [func.coalesce(func.sum(case(
+        ((cert.c.not_after >= at) & (cert.c.not_after < at + timedelta(days=d)), 1),
+        else_=0)), 0) for d in EXPIRY_WINDOWS]
     by_kind_status: Counter[tuple[str, str]] = Counter()
-    for kind, status, n in session.execute(
-            select(state.c.kind, state.c.status, func.count())
+    expiring_counts = dict.fromkeys(EXPIRY_WINDOWS, 0)
+    # one pass over the state: counts by kind and status, and expiring certificates with them
+    for kind, status, n, *ends in session.execute(
+            select(state.c.kind, state.c.status, func.count(), *expiring)
+            .select_from(state.outerjoin(cert, cert.c.device_id == state.c.device_id))
             .group_by(state.c.kind, state.c.status)):
         by_kind_status[(kind, status)] = n
+        if status in IN_USE:
+            for d, count in zip(EXPIRY_WINDOWS, ends, strict=True):
+                expiring_counts[d] += int(count)
     figures: dict[str, float | int | None] = {}
     for kind in DEVICE_KINDS:
         figures[f"in_use.{kind}"] = sum(by_kind_status[(kind, s)] for s in IN_USE)
@@ -68,24 +77,11 @@ def month_figures(session: Session, period: Period) -> dict[str, float | int | N
         .group_by(Event.action)).all())
     for key, action in EVENT_FIGURES.items():
         figures[key] = counts.get(action, 0)
-    figures.update(expiring_counts(session, at))
+    figures.update({f"expiring_{d}": n for d, n in expiring_counts.items()})
     figures["locked_now"] = sum(n for (_, s), n in by_kind_status.items() if s == "locked")
     figures["lost_now"] = sum(n for (_, s), n in by_kind_status.items() if s == "lost")
     figures["median_unlock_days"] = median_unlock_days(session, period)
     return figures
-
-
-def expiring_counts(session: Session, at: datetime) -> dict[str, int]:
-    """Live certificates ending within 30/60/90 days of ``at`` (one query)."""
-    state, cert = device_states(at), certificates_at(at)
-    horizon = max(EXPIRY_WINDOWS)
-    sums = [func.coalesce(func.sum(case((cert.c.not_after < at + timedelta(days=d), 1),
-                                        else_=0)), 0) for d in EXPIRY_WINDOWS]
-    row = session.execute(
-        select(*sums).select_from(state.join(cert, cert.c.device_id == state.c.device_id))
-        .where(state.c.status.in_(IN_USE), cert.c.not_after >= at,
-               cert.c.not_after < at + timedelta(days=horizon))).one()
-    return {f"expiring_{d}": int(n) for d, n in zip(EXPIRY_WINDOWS, row, strict=True)}
 
 
 def median_unlock_days(session: Session, period: Period) -> float | None:

@@ -96,6 +96,18 @@ class MonthlyWorkbook:
         else:
             ws.write_string(row, col, str(value), fmt)
 
+    def _writer(self, ws: Worksheet, type_: str) -> Any:
+        """A per-column writer chosen once, not per cell (the Register sheet has millions)."""
+        if type_ in ("kind", "status", "action"):
+            value_of, write = self.labels.value, ws.write_string
+            return lambda row, col, value: write(row, col, value_of(type_, value))
+        if type_ in ("date", "datetime", "int", "float"):
+            fmt = self.fmt[type_]
+            write = ws.write_datetime if type_ in ("date", "datetime") else ws.write_number
+            return lambda row, col, value: write(row, col, value, fmt)
+        write = ws.write_string
+        return lambda row, col, value: write(row, col, str(value))
+
     def _top(self, ws: Worksheet, key: str) -> None:
         L = self.labels
         ws.write_string(0, 0, f"{L('title.report')} — {L(f'title.{key}')}", self.fmt["title"])
@@ -132,11 +144,12 @@ class MonthlyWorkbook:
             ws.set_column(col, col, c.width)
         self._headers(ws, HEADER_ROW, [self.labels(f"col.{c.key}") for c in columns])
         row = HEADER_ROW
-        types = [c.type for c in columns]
+        writers = [self._writer(ws, c.type) for c in columns]
         for values in rows:
             row += 1
-            for col, (value, type_) in enumerate(zip(values, types, strict=True)):
-                self.cell(ws, row, col, value, type_)
+            for col, value in enumerate(values):
+                if value is not None and value != "":
+                    writers[col](row, col, value)
         ws.freeze_panes(HEADER_ROW + 1, 0)
         ws.autofilter(HEADER_ROW, 0, max(row, HEADER_ROW), len(columns) - 1)
         self._print_setup(ws, key)
