@@ -76,7 +76,9 @@ class TokenfleetApp(App[None]):
         """``/`` anywhere: the devices screen with the cursor in its search box."""
         if not isinstance(self.screen, DevicesScreen | HoldersScreen):
             await self.switch_mode("devices")
-        self.screen.run_action("focus_search")  # type: ignore[unused-coroutine]
+        screen = self.screen
+        if isinstance(screen, DevicesScreen | HoldersScreen):
+            screen.call_after_refresh(screen.action_focus_search)
 
     async def open_figure(self, target: dict[str, Any]) -> None:
         """A dashboard figure: its list of devices, or this month's events of its kind."""

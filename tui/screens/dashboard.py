@@ -90,4 +90,4 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
         self.query_one("#dash-extras", Static).update("\n".join(f.extras))
 
     def on_figure_opened(self, event: Figure.Opened) -> None:
-        self.app.open_figure(event.target)  # type: ignore[attr-defined]
+        self.app.call_later(self.app.open_figure, event.target)  # type: ignore[attr-defined]
