@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,13 @@ def convert_to_pdf(xlsx: Path, *, soffice: str | None = None) -> Path:
         raise ConfigurationError("LibreOffice (soffice) is not installed: the .xlsx was written, "
                                  "no PDF")
     try:
-        done = subprocess.run([exe, "--headless", "--convert-to", "pdf", "--outdir",
-                               str(xlsx.parent), str(xlsx)], capture_output=True, text=True,
-                              timeout=PDF_TIMEOUT_S, check=False)
+        # A private profile: a second soffice (or the user's open LibreOffice) would otherwise
+        # hold the profile lock and the conversion would silently do nothing.
+        with tempfile.TemporaryDirectory(prefix="tokenfleet-soffice-") as profile:
+            done = subprocess.run([exe, f"-env:UserInstallation={Path(profile).as_uri()}",
+                                   "--headless", "--convert-to", "pdf", "--outdir",
+                                   str(xlsx.parent), str(xlsx)], capture_output=True, text=True,
+                                  timeout=PDF_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise ConfigurationError(f"LibreOffice failed to convert {xlsx}: {err}") from err
     pdf = xlsx.with_suffix(".pdf")
