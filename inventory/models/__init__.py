@@ -21,6 +21,7 @@ from .register import (
     ServiceRequestItem,
 )
 from .requests import UNLOCK_SOURCES, UnlockCase
+from .stocktake import STOCKTAKE_STATES, DeskReader, Stocktake, StocktakeItem
 from .trail import AuditHead, Event, ObservationRecord, UnregisteredDevice
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "HANDOVER_METHODS",
     "REQUEST_KINDS",
     "REQUEST_STATES",
+    "STOCKTAKE_STATES",
     "Agency",
     "AgencyHistory",
     "AlertLedgerEntry",
@@ -40,6 +42,7 @@ __all__ = [
     "AuditHead",
     "Base",
     "Certificate",
+    "DeskReader",
     "Device",
     "Event",
     "Handover",
@@ -47,6 +50,8 @@ __all__ = [
     "ObservationRecord",
     "ServiceRequest",
     "ServiceRequestItem",
+    "Stocktake",
+    "StocktakeItem",
     "UNLOCK_SOURCES",
     "UTCDateTime",
     "UnlockCase",
