@@ -43,7 +43,7 @@ def _when(iso: str) -> str:
 
 class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     BINDINGS = [  # noqa: RUF012
-        Binding("escape", "app.pop_screen", "nav.back", id="back"),
+        Binding("escape", "dismiss", "nav.back", id="back"),
         Binding("f5", "refresh", "nav.refresh", show=False),
         *ACTION_BINDINGS,
     ]

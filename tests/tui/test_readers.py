@@ -1,0 +1,108 @@
+"""The live readers panel: cards matched to devices, claiming an unknown one, no PC/SC.
+
+The panel is fed real ``WatchEvent``/``Observation`` values from a scripted poller (the poller
+itself is tested against pcscd in tests/hardware); what is tested here is the panel.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from inventory.errors import PcscUnavailableError
+from inventory.hardware import Observation, ReaderState, WatchEvent
+from inventory.models import Device, Event
+from tests.conftest import FIXED_NOW
+from tui.screens.action_form import ActionForm
+from tui.screens.readers import ReadersScreen
+from tui.widgets.readers_panel import ReadersPanel
+
+from .conftest import settle
+
+
+class ScriptedPoller:
+    def __init__(self, events: list[WatchEvent]) -> None:
+        self.events = events
+
+    def watch(self, stop: threading.Event) -> Iterator[WatchEvent]:
+        for event in self.events:
+            if stop.is_set():
+                return
+            yield event
+
+
+def card_event(known_serial: str) -> WatchEvent:
+    readers = (ReaderState("Lab Reader 00", True, "3B", "piv", known_serial),
+               ReaderState("Lab Reader 01", True, "3B", "piv", "NEW-TOKEN-77"),
+               ReaderState("Lab Reader 02", False))
+    observations = (
+        Observation(source="pcsc", reader="Lab Reader 00", kind="usb_token",
+                    serial=known_serial, seen_at=FIXED_NOW, profile="piv", pin_tries_left=3),
+        Observation(source="pcsc", reader="Lab Reader 01", kind="usb_token",
+                    serial="NEW-TOKEN-77", seen_at=FIXED_NOW, profile="piv",
+                    manufacturer="Feitian", model="ePass2003"),
+    )
+    return WatchEvent(at=FIXED_NOW, readers=readers, observations=observations)
+
+
+async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register, make_app):
+    with demo_register.read() as session:
+        known = session.scalars(select(Device.serial).where(Device.status == "issued")
+                                .order_by(Device.id)).first()
+    app = make_app(demo_register, poller_factory=lambda: ScriptedPoller([card_event(known)]))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        assert isinstance(app.screen, ReadersScreen)
+        panel = app.screen.query_one(ReadersPanel)
+        by_reader = {r.reader: r for r in panel.rows}
+        assert by_reader["Lab Reader 00"].known and "issued" in by_reader["Lab Reader 00"].device
+        assert not by_reader["Lab Reader 01"].known
+        assert by_reader["Lab Reader 02"].serial is None
+        table = app.screen.query_one("#readers-table")
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.press("c")
+        form = app.screen
+        assert isinstance(form, ActionForm)
+        assert form.query_one("#serial").value == "NEW-TOKEN-77"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ActionForm)
+    with demo_register.read() as session:
+        device = session.scalars(select(Device).where(Device.serial == "NEW-TOKEN-77")).one()
+        assert (device.status, device.manufacturer, device.model) == (
+            "in_stock", "Feitian", "ePass2003")
+        assert session.scalar(select(Event.actor).where(Event.device_id == device.id)) == "tester"
+
+
+async def test_no_pcsc_service_is_a_message_not_a_crash(sqlite_demo, make_app):
+    def no_pcsc() -> ScriptedPoller:
+        raise PcscUnavailableError("PC/SC not available: Service not available.")
+
+    app = make_app(sqlite_demo, poller_factory=no_pcsc)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        message = str(app.screen.query_one("#readers-message").render())
+        assert "Reader service not available: PC/SC not available" in message
+        await pilot.press("1")  # the app goes on
+        await settle(pilot)
+
+
+async def test_the_real_poller_without_pcscd_degrades(sqlite_demo, make_app, monkeypatch):
+    """With no pcscd socket the real adapter reports a warning, shown in the panel."""
+    monkeypatch.setenv("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm")
+    app = make_app(sqlite_demo, poller_factory=None)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("4")
+        panel = app.screen.query_one(ReadersPanel)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if "not available" in str(app.screen.query_one("#readers-message").render()):
+                break
+        assert "not available" in str(app.screen.query_one("#readers-message").render())
+        panel.stop()
+        await settle(pilot)
