@@ -7,7 +7,6 @@ ORM objects are built, so a 1,000,000-device register is checked in one pass.
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,8 +68,12 @@ def crossed_threshold(not_after: datetime, now: datetime, thresholds: tuple[int,
     return min(crossed) if crossed else -1
 
 
+DAY = timedelta(days=1)
+
+
 def _days_between(later: datetime, earlier: datetime) -> int:
-    return max(0, math.ceil((later - earlier).total_seconds() / 86400))
+    """Whole days, rounded up (``timedelta`` arithmetic in C: this runs once per alert)."""
+    return max(0, -((earlier - later) // DAY))
 
 
 def certificate_alerts(session: Session, settings: AlertSettings, now: datetime) -> list[Alert]:

@@ -82,7 +82,13 @@ class RunResult:
     outcome: str  # nothing | sent | partial | failed (dry runs: nothing | sent = would send)
     exit_code: int
     counts: dict[str, int] = field(default_factory=dict)
-    planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would go out
+    planned: list[tuple[Alert, list[str]]] = field(default_factory=list)  # dry run: alert, to
+    agencies: dict[int, AgencyInfo] = field(default_factory=dict)
+    lang: str = "vi"
+
+    def planned_records(self) -> list[dict[str, Any]]:
+        """The dry run's alerts as plain data (JSON, CSV)."""
+        return [alert_record(a, self.agencies, self.lang, to) for a, to in self.planned]
     warnings: list[str] = field(default_factory=list)
 
 
@@ -143,9 +149,8 @@ def plan(register: Register, settings: AlertSettings, now: datetime,
     return p
 
 
-def _planned_records(p: Plan, lang: str) -> list[dict[str, Any]]:
-    due = sorted(p.due, key=lambda item: item[0].urgency())
-    return [alert_record(a, p.agencies, lang, to) for a, to in due]
+def _by_urgency(item: tuple[Alert, list[str]]) -> tuple[int, int, str]:
+    return item[0].urgency()
 
 
 def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequence[str],
@@ -158,12 +163,13 @@ def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequenc
         smtp = SmtpSettings.from_env()
     if dry_run:
         p = plan(register, settings, now, channels, managers, rules)
-        records = _planned_records(p, settings.lang)
-        return RunResult(outcome="sent" if records else "nothing",
-                         exit_code=EXIT_SENT if records else EXIT_NOTHING,
-                         counts={"alerts_due": len(records), "silenced": p.silenced,
+        planned = sorted(p.due, key=_by_urgency)
+        return RunResult(outcome="sent" if planned else "nothing",
+                         exit_code=EXIT_SENT if planned else EXIT_NOTHING,
+                         counts={"alerts_due": len(planned), "silenced": p.silenced,
                                  "unroutable": len(p.unroutable)},
-                         planned=records, warnings=_warnings(p))
+                         planned=planned, agencies=p.agencies, lang=settings.lang,
+                         warnings=_warnings(p))
     with run_lock(register) as got:
         if not got:
             raise AlertRunLockedError("another `tokenfleet alerts run` holds the lock: this "
@@ -228,7 +234,7 @@ def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str
                                                                          err))
     if p.jsonl:
         JsonLinesChannel(out).send([alert_record(a, p.agencies, settings.lang, rs)
-                                    for a, rs in sorted(p.jsonl, key=lambda x: x[0].urgency())])
+                                    for a, rs in sorted(p.jsonl, key=_by_urgency)])
         record(JSONL_RECIPIENT, [a for a, _ in p.jsonl], None)
     sent, failed = counts["messages_sent"], counts["messages_failed"]
     outcome = ("nothing" if not sent and not failed else "sent" if not failed

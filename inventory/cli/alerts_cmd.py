@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import click
 from sqlalchemy import select
@@ -53,24 +52,25 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def print_plan(planned: list[dict[str, Any]], fmt: str) -> None:
-    """The dry run's list. The table is written in blocks, not a click.echo per row: a first
-    run on a big register can list hundreds of thousands of alerts."""
+def print_plan(result: alerts.RunResult, fmt: str) -> None:
+    """The dry run's list. The table is written in blocks straight from the alerts, not a
+    click.echo per row: a first run on a big register can list hundreds of thousands."""
     if fmt != "table":
         emit(({**r, "recipients": " ".join(r["recipients"])} if fmt == "csv" else r
-              for r in planned), fmt, PLAN_COLUMNS if fmt == "csv" else None)
+              for r in result.planned_records()), fmt, PLAN_COLUMNS if fmt == "csv" else None)
         return
-    if not planned:
+    if not result.planned:
         click.echo("(nothing to send)")
         return
     out = sys.stdout
     out.write(PLAN_LINE.format("SERIAL", "HOLDER", "AGENCY", "RULE", "THRESHOLD", "DAYS",
                                "DETAIL", "RECIPIENTS") + "\n")
+    codes = {i: a.code for i, a in result.agencies.items()}
     block: list[str] = []
-    for r in planned:
+    for a, to in result.planned:
         block.append(PLAN_LINE.format(
-            r["serial"] or "", r["holder"] or "", r["agency_code"] or "", r["rule"],
-            r["threshold_days"], r["days"], r["detail"] or "", " ".join(r["recipients"])))
+            a.serial or "", a.holder or "", codes.get(a.agency_id or 0, ""), a.rule,
+            a.threshold, a.days, a.detail or "", " ".join(to)))
         if len(block) >= 5000:
             out.write("\n".join(block) + "\n")
             block.clear()
@@ -116,7 +116,7 @@ def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tup
                                dry_run=dry_run, managers=not no_managers,
                                rules=rules or alerts.rules.RULE_ORDER)
     if dry_run:
-        print_plan(result.planned, fmt)
+        print_plan(result, fmt)
     for warning in result.warnings:
         click.echo(f"tokenfleet: alerts: {warning}", err=True)
     if not dry_run:

@@ -92,7 +92,7 @@ def main() -> None:
         with open(os.devnull, "w") as sink, redirect_stdout(sink):
             result = run_alerts(register, settings, channels=("smtp",), host="bench",
                                 out=sink, now=NOW, dry_run=True, rules=rules)
-            print_plan(result.planned, "table")
+            print_plan(result, "table")
         return len(result.planned)
 
     tokenfleet = str(Path(sys.executable).with_name("tokenfleet"))
