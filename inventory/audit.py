@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import access
 from .errors import AuditChainBrokenError
 from .models import AuditHead, Event, utcnow
 
@@ -113,6 +114,8 @@ def record_many(session: Session, drafts: Iterable[EventDraft]) -> list[Event]:
     drafts = list(drafts)
     if not drafts:
         return []
+    for d in drafts:
+        access.require(session, d.actor, d.action)
     seq, prev = _claim(session, len(drafts))
     events = []
     for d in drafts:

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, exc, make_url
+from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -185,6 +185,11 @@ class Register:
         """One transaction: committed on success, rolled back (changing nothing) on any error."""
         try:
             with self._sessions.begin() as session:
+                if self.engine.dialect.name == "postgresql":
+                    # Writers queue here first, as SQLite's BEGIN IMMEDIATE makes them do: every
+                    # change appends to the one audit chain anyway, and taking this lock before
+                    # any row lock means two writers can never deadlock.
+                    session.execute(text("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE"))
                 yield session
         except StaleDataError as err:
             raise ConcurrentChangeError(

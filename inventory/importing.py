@@ -121,6 +121,7 @@ def read_table(path: Path) -> list[list[Any]]:
             raise ImportFileError(str(path), "is not UTF-8 text (save the CSV as UTF-8)") from err
         try:
             dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+            dialect.doublequote = True  # the sniffer guesses False when no "" occurs early
         except csv.Error:
             dialect = csv.excel
         return [list(r) for r in csv.reader(text.splitlines(), dialect)]

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from .errors import NotFoundError, ValidationError
+from .errors import ConcurrentChangeError, NotFoundError, ValidationError
 from .models import DEVICE_KINDS, DEVICE_STATUSES, Agency, Certificate, Device, Holder, utcnow
 from .text import escape_like, fold
 
@@ -251,8 +251,14 @@ def count_by_status(session: Session) -> dict[tuple[str, str], int]:
     return {(k, s): n for k, s, n in rows}
 
 
-def get_device(session: Session, serial: str, kind: str | None = None) -> Device:
-    """The device with this serial; ``kind`` is needed only if a token and a SIM share it."""
+def get_device(session: Session, serial: str, kind: str | None = None, *,
+               expected_version: int | None = None) -> Device:
+    """The device with this serial; ``kind`` is needed only if a token and a SIM share it.
+
+    ``expected_version`` is the version the operator's screen showed: if the device changed
+    since, the move is refused with "changed by someone else — reload" instead of acting on a
+    state the operator never saw.
+    """
     stmt = select(Device).where(Device.serial == serial.strip())
     if kind:
         stmt = stmt.where(Device.kind == kind)
@@ -262,7 +268,11 @@ def get_device(session: Session, serial: str, kind: str | None = None) -> Device
                             + (f" of kind {kind}" if kind else ""))
     if len(found) > 1:
         raise ValidationError(f"serial {serial!r} is both a usb_token and a pki_sim: give --kind")
-    return found[0]
+    device = found[0]
+    if expected_version is not None and device.version != expected_version:
+        raise ConcurrentChangeError(f"device {device.serial} was changed by someone else since "
+                                    f"you loaded it (now {device.status}): reload and try again")
+    return device
 
 
 def find_holders(session: Session, text_: str, *, limit: int = 50) -> list[Holder]:

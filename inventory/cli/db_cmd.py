@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .. import db as dbmod
 from .. import demo as demomod
 from ..db import Register
+from ..errors import SchemaTooNewError
 from .context import AppContext, pass_app
 
 
@@ -78,3 +81,64 @@ def demo(app: AppContext, n: int, seed: int, if_empty: bool) -> None:
     click.echo(f"demo register: {summary.agencies} agencies, {summary.holders} holders, "
                f"{summary.devices} devices, {summary.certificates} certificates, "
                f"{summary.requests} requests, {summary.events} audit events")
+
+
+@db_group.command("check")
+@pass_app
+def db_check(app: AppContext) -> None:
+    """Connectivity, schema revision and the audit chain; non-zero exit on any problem."""
+    import time
+
+    from .. import audit
+
+    engine = dbmod.make_engine(app.settings.database_url)
+    try:
+        t0 = time.perf_counter()
+        with dbmod.connect(engine) as conn:
+            conn.exec_driver_sql("SELECT 1")
+        click.echo(f"connect   ok ({(time.perf_counter() - t0) * 1000:.0f} ms) "
+                   f"{dbmod.safe_url(app.settings.database_url)}")
+        current, head = dbmod.check_revision(engine), dbmod.head_revision()
+        if current != head:
+            raise SchemaTooNewError(f"schema at {current or '(empty)'}, this version needs "
+                                    f"{head}: run `tokenfleet db upgrade`")
+        click.echo(f"schema    ok (revision {current})")
+        reg = Register(engine)
+        with reg.read() as session:
+            result = audit.verify(session)
+        click.echo(f"audit     ok ({result.events} events, chain intact)")
+    finally:
+        engine.dispose()
+
+
+@db_group.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def db_backup(app: AppContext, target: Path) -> None:
+    """Back up the register while it is in use (SQLite: online backup API; PostgreSQL:
+    pg_dump custom format)."""
+    from .. import backup
+
+    backup.backup(app.register().engine, target)
+    click.echo(f"backup written to {target}")
+
+
+@db_group.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask: replace the register's contents.")
+@pass_app
+def db_restore(app: AppContext, source: Path, yes: bool) -> None:
+    """Replace the register's contents with a backup, then verify its audit chain."""
+    from .. import audit, backup
+
+    if not yes:
+        click.confirm(f"Replace everything in {dbmod.safe_url(app.settings.database_url)} "
+                      f"with {source}?", abort=True)
+    engine = dbmod.make_engine(app.settings.database_url)
+    try:
+        backup.restore(engine, source)
+        with Register(engine).read() as session:
+            result = audit.verify(session)
+    finally:
+        engine.dispose()
+    click.echo(f"restored from {source}: {result.events} audit events, chain intact")

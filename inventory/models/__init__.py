@@ -1,6 +1,7 @@
 """ORM models. Each feature keeps its tables in its own module; import them all here so that
 ``Base.metadata`` (and so Alembic) sees every table."""
 
+from .access import ROLES, Operator
 from .alerts import ALERT_RULES, ALERT_STATES, AlertLedgerEntry, AlertRun
 from .base import Base, UTCDateTime, utcnow
 from .register import (
@@ -25,6 +26,8 @@ from .stocktake import STOCKTAKE_STATES, DeskReader, Stocktake, StocktakeItem
 from .trail import AuditHead, Event, ObservationRecord, UnregisteredDevice
 
 __all__ = [
+    "ROLES",
+    "Operator",
     "AGENCY_KINDS",
     "ALERT_RULES",
     "ALERT_STATES",

@@ -212,23 +212,17 @@ def test_agency_rename_and_merge_keep_history(register, world):
         assert not src.active
 
 
-def test_concurrent_change_is_refused_not_overwritten(pg_url):
-    """Two operators on PostgreSQL: the one who saves second is told to reload."""
-    from inventory.db import Register
-
-    register = Register.open(pg_url)
+def test_move_on_a_stale_screen_is_refused_not_overwritten(register, world):
+    """Alice loaded the device; Bob locked it; Alice's "report lost" is refused: reload."""
+    _device_in(register, world, "issued")
+    with register.read() as s:
+        seen_version = get_device(s, "T0001").version  # what alice's screen shows
     with register.session() as s:
-        agency = lifecycle.add_agency(s, code="A", name="A", actor="t")
-        holder = lifecycle.add_holder(s, full_name="Lê Thị Hoa", agency=agency, actor="t")
-        device = lifecycle.add_device(s, kind="usb_token", serial="T0001", actor="t")
-        lifecycle.issue(s, device, holder, method="in_person", actor="t")
-    with pytest.raises(ConcurrentChangeError, match="reload"), register.session() as first:
-        device = get_device(first, "T0001")  # alice opens the device (version read)
-        with register.session() as other:  # bob locks it and saves first
-            lifecycle.lock(other, get_device(other, "T0001"), actor="bob")
-        lifecycle.report_lost(first, device, actor="alice")
+        lifecycle.lock(s, get_device(s, "T0001"), actor="bob")
+    with pytest.raises(ConcurrentChangeError, match="T0001.*reload"), register.session() as s:
+        lifecycle.report_lost(s, get_device(s, "T0001", expected_version=seen_version),
+                              actor="alice")
     with register.read() as s:
         device = get_device(s, "T0001")
         assert (device.status, device.lock_count) == ("locked", 1)
         audit.verify(s)
-    register.dispose()
