@@ -206,9 +206,13 @@ def _item(session: Session, kind: str, agency: Agency, sub: Subscriber, n: int
         if not found:
             raise NotFoundError(f"{where}: no device with serial {sub.device_serial!r}")
         device = found[0]
-        if holder is None:
+        if kind == "new_issuance":  # a token from stock, chosen when filing
+            if device.status != "in_stock":
+                raise MoveNotAllowedError(device.serial, device.status,
+                                          f"issue it ({where})", ["in_stock"])
+        elif holder is None:
             holder = device.holder
-        if device.holder_id != (holder.id if holder else None):
+        if kind != "new_issuance" and device.holder_id != (holder.id if holder else None):
             raise ValidationError(f"{where}: device {device.serial} is not held by "
                                   f"{holder.full_name if holder else 'anyone'}")
     details: dict[str, Any] = {}
@@ -350,11 +354,11 @@ def _check_line(session: Session, req: ServiceRequest, item: ServiceRequestItem,
     if req.kind in ("new_issuance", "renewal") and (answer is None or answer.certificate is None):
         raise ValidationError(f"{where}: the CA's certificate is missing")
     if req.kind == "new_issuance":
-        assert answer is not None
-        if not (answer.device_serial or "").strip():
+        serial = _issued_serial(item, answer)
+        if not serial:
             raise ValidationError(f"{where}: the device serial is missing")
         device = session.scalar(select(Device).where(Device.kind == item.device_kind,
-                                                     Device.serial == answer.device_serial))
+                                                     Device.serial == serial))
         if device is not None and device.status != "in_stock":
             raise MoveNotAllowedError(device.serial, device.status,
                                       f"issue it ({where})", ["in_stock"])
@@ -375,13 +379,14 @@ def _perform(session: Session, req: ServiceRequest, item: ServiceRequestItem,
              at: datetime | None) -> None:
     kind = req.kind
     if kind == "new_issuance":
-        assert answer is not None and answer.certificate is not None and answer.device_serial
+        serial = _issued_serial(item, answer)
+        assert answer is not None and answer.certificate is not None and serial
         holder = item.holder or _new_holder(session, req, item, actor, at)
         device = session.scalar(select(Device).where(Device.kind == item.device_kind,
-                                                     Device.serial == answer.device_serial))
+                                                     Device.serial == serial))
         if device is None:
             device = lifecycle.add_device(session, kind=item.device_kind or "usb_token",
-                                          serial=answer.device_serial, actor=actor, at=at)
+                                          serial=serial, actor=actor, at=at)
         cert = lifecycle.attach_certificate(session, device, answer.certificate, actor=actor,
                                             at=at)
         lifecycle.issue(session, device, holder, method=handover.method, actor=actor,
@@ -403,6 +408,13 @@ def _perform(session: Session, req: ServiceRequest, item: ServiceRequestItem,
         lifecycle.change_holder_details(session, item.holder, actor=actor, at=at,
                                         **item.details.get("changes", {}))
     session.flush()
+
+
+def _issued_serial(item: ServiceRequestItem, answer: Answer | None) -> str | None:
+    """The CA's answer names the device; else the stock token chosen when the request was filed."""
+    serial = (answer.device_serial if answer else None) or (item.device.serial if item.device
+                                                            else None)
+    return serial.strip() if serial else None
 
 
 def _new_holder(session: Session, req: ServiceRequest, item: ServiceRequestItem, actor: str,

@@ -257,3 +257,23 @@ def test_postal_handover_needs_a_tracking_number(register, office, tmp_path: Pat
     with register.read() as s:
         assert get_device(s, "STOCK01").status == "issued"
         assert get_device(s, "STOCK01").holder.full_name == "Phạm Thị Hoa 1"
+
+
+def test_new_issuance_of_a_stock_token_chosen_when_filing(register, office):
+    with pytest.raises(MoveNotAllowedError, match="TOK001 is issued: cannot issue it"), \
+            register.session() as s:
+        rq.new_request(s, kind="new_issuance", agency=agency_by_code(s, "SYT"), actor="c",
+                       subscribers=[rq.Subscriber(holder_id=office["holders"]["Trần Thị Bình"],
+                                                  device_serial="TOK001")])
+    with register.session() as s:
+        req = rq.new_request(s, kind="new_issuance", agency=agency_by_code(s, "SYT"), actor="c",
+                             subscribers=[rq.Subscriber(
+                                 holder_id=office["holders"]["Trần Thị Bình"],
+                                 device_serial="STOCK01")])
+        rq.attach_documents(s, req, NEW_DOCS, actor="c")
+        rq.submit(s, req, actor="c")
+        rq.complete(s, req, actor="c", answers={req.items[0].id: rq.Answer(certificate=cert("S"))})
+    with register.read() as s:
+        device = get_device(s, "STOCK01")
+        assert (device.status, device.holder.full_name) == ("issued", "Trần Thị Bình")
+        assert device.active_certificate.serial == "S"
