@@ -93,13 +93,15 @@ def list_requests(session: Session, *, kind: str | None = None, state: str | Non
     return [_row(r, now) for r in session.scalars(stmt).unique()]
 
 
-def pending_requests(session: Session, *, older_than: timedelta, now: datetime | None = None
+def pending_requests(session: Session, *, older_than: timedelta, now: datetime | None = None,
+                     kind: str | None = None, agency_code: str | None = None
                      ) -> list[RequestRow]:
     """Drafts and submitted requests waiting longer than ``older_than`` (since filed/submitted)."""
     now = now or utcnow()
     rows = [r for state in ("draft", "submitted")
-            for r in list_requests(session, state=state, now=now)]
-    stuck = [r for r in rows if r.days_open > older_than.total_seconds() / 86400]
+            for r in list_requests(session, state=state, kind=kind, agency_code=agency_code,
+                                   now=now)]
+    stuck = [r for r in rows if now - (r.submitted_at or r.created_at) > older_than]
     return sorted(stuck, key=lambda r: -r.days_open)
 
 

@@ -142,9 +142,9 @@ def request_list(app: AppContext, kind: str | None, state: str | None, agency_co
     """List requests, newest first."""
     with app.register().read() as s:
         if pending_over is not None:
-            rows = [r for r in pending_requests(s, older_than=timedelta(days=pending_over))
-                    if (not kind or r.kind == kind) and (not state or r.state == state)
-                    and (not agency_code or r.agency_code == agency_code)]
+            rows = [r for r in pending_requests(s, older_than=timedelta(days=pending_over),
+                                                kind=kind, agency_code=agency_code)
+                    if not state or r.state == state]
         else:
             rows = list_requests(s, kind=kind, state=state, agency_code=agency_code)
         emit((r.as_record() for r in rows), fmt, LIST_COLUMNS if fmt != "json" else None)

@@ -108,3 +108,15 @@ def test_bad_input_is_one_clear_line(url, capsys, tmp_path):
     assert "row 2: subscriber (no name) (ID ********6789) is in no submitted request" in err
     code, out, _ = run(capsys, "--db", url, "request", "list", "--format", "json")
     assert json.loads(out) == []
+
+
+def test_pending_list_takes_the_agency_subtree(url, capsys):
+    for holder in ("Nguyễn Văn An", "Trần Thị Bình"):
+        assert run(capsys, "--db", url, "request", "new", "--kind", "renewal", "--agency",
+                   "SYT", "--holder", holder)[0] == 0
+    code, out, _ = run(capsys, "--db", url, "request", "list", "--pending-over", "0",
+                       "--agency", "DN", "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 2
+    code, out, _ = run(capsys, "--db", url, "request", "list", "--pending-over", "0",
+                       "--agency", "STC", "--format", "json")
+    assert json.loads(out) == []
