@@ -6,9 +6,10 @@ revoked and retired devices are not expected — seeing one is reported as unexp
 what a manager wants to know. The poller's sync calls :func:`tick` for every device it sees while
 a stocktake is open (one open stocktake at a time, so a poller never has to choose).
 
-A sighting continues the same scan when it comes from the same desk and reader as the previous
-one (a card left in the reader and re-read) or within ``SAME_SCAN_SECONDS`` of it (the PC/SC and
-PKCS#11 views of one insertion); any other sighting is a duplicate scan: flagged, counted once.
+A sighting continues the same scan when it comes from the same desk as the previous one and
+either from the same reader (a card left in the reader and re-read) or within
+``SAME_SCAN_SECONDS`` of it (the PC/SC and PKCS#11 views of one insertion); any other sighting —
+another desk, or another reader later — is a duplicate scan: flagged, counted once.
 """
 
 from __future__ import annotations
@@ -82,10 +83,9 @@ def tick(session: Session, take_id: int, *, kind: str, serial: str, device_id: i
     if item.scans == 0:
         item.scans, item.first_seen_at = 1, seen_at
     else:
-        same_place = (item.last_seen_host, item.last_seen_reader) == (host, reader)
         close = item.last_seen_at is not None and \
             abs((seen_at - item.last_seen_at).total_seconds()) <= SAME_SCAN_SECONDS
-        if not (same_place or close):
+        if item.last_seen_host != host or not (item.last_seen_reader == reader or close):
             item.scans += 1
             note = (f"{serial}: stocktake: scanned again (duplicate scan #{item.scans}, "
                     "counted once)")
