@@ -18,15 +18,18 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exc
 
 from .db import Register
 from .errors import ConcurrentChangeError, DatabaseError, TokenfleetError
-from .hardware.observation import Observation, ReaderState
 from .models import utcnow
 from .sync import SyncReport, desk_heartbeat, prune_observations, record_desk_readers
 from .sync import sync_observations as apply_observations
+
+if TYPE_CHECKING:
+    from .hardware.observation import Observation, ReaderState
 
 log = logging.getLogger(__name__)
 

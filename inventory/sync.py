@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CursorResult, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +29,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import audit, lifecycle
 from . import stocktake as stocktakes
 from .errors import ConcurrentChangeError, TokenfleetError
-from .hardware.observation import CertificateInfo, Observation, ReaderState
 from .models import (
     Certificate,
     DeskReader,
@@ -38,6 +37,9 @@ from .models import (
     UnregisteredDevice,
     utcnow,
 )
+
+if TYPE_CHECKING:  # importing inventory.hardware loads pyscard: only the poller needs that
+    from .hardware.observation import CertificateInfo, Observation, ReaderState
 
 NO_READERS = "(no readers)"
 """The placeholder row of a desk whose poller has no PC/SC reader: it still shows its heartbeat."""
@@ -388,14 +390,17 @@ def record_desk_readers(session: Session, desk: str, readers: Sequence[ReaderSta
     at = at or utcnow()
     rows = {r.reader: r for r in session.scalars(
         select(DeskReader).where(DeskReader.desk == desk))}
-    wanted = {r.name: r for r in readers} or {NO_READERS: ReaderState(NO_READERS, False)}
-    for name, state in wanted.items():
+    wanted: dict[str, dict[str, Any]] = {
+        r.name: {"card_present": r.card_present, "atr": r.atr, "serial": r.serial,
+                 "profile": r.profile, "error": r.error[:300] if r.error else None}
+        for r in readers} or {NO_READERS: {"card_present": False}}
+    for name, facts in wanted.items():
         row = rows.pop(name, None)
         if row is None:
             row = DeskReader(desk=desk, reader=name[:300])
             session.add(row)
-        row.card_present, row.atr, row.serial = state.card_present, state.atr, state.serial
-        row.profile, row.error = state.profile, (state.error or None) and state.error[:300]
+        for key in ("card_present", "atr", "serial", "profile", "error"):
+            setattr(row, key, facts.get(key))
         row.updated_at, row.heartbeat_at = at, at
     for gone in rows.values():
         session.delete(gone)
