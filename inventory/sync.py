@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, delete, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -142,14 +142,51 @@ def sync_observations(session: Session, observations: Iterable[Observation], *, 
     take_id = take.id if take is not None else None
     by_serial = {(d.kind, d.serial): d for d in session.scalars(
         select(Device).where(Device.serial.in_({s for _k, s in groups}))).unique()}
+    fps = {c.fingerprint_sha256 for g in groups.values() for o in g for c in o.certificates}
+    owners: dict[str, int] = dict(session.execute(
+        select(Certificate.fingerprint_sha256, Certificate.device_id)
+        .where(Certificate.fingerprint_sha256.in_(fps))).all()) if fps else {}  # type: ignore[arg-type]
     records: list[dict[str, Any]] = []
+    quiet: list[dict[str, Any]] = []
     for (kind, serial), group in groups.items():
         seen = _Seen(kind, serial, tuple(group))
-        device = by_serial.get((kind, serial)) or _by_fingerprint(session, seen)
-        device_id = _sync_one(session, report, seen, device, host, take_id)
+        device = by_serial.get((kind, serial))
+        if device is None and any(c.fingerprint_sha256 in owners for c in seen.certificates):
+            device = _by_fingerprint(session, seen)
+        if device is not None and take_id is None and _nothing_to_change(seen, device, owners):
+            # the steady state of a poll: only last-seen, written for all at once below
+            quiet.append({"b_id": device.id, "b_seen": seen.seen_at,
+                          "b_reader": seen.first.reader[:200], "b_host": host[:120]})
+            report.seen.append(_seen_record(seen, device))
+            device_id: int | None = device.id
+        else:
+            device_id = _sync_one(session, report, seen, device, host, take_id)
         records += [_record(o, host, device_id) for o in group]
-    session.execute(insert(ObservationRecord), records)
+    conn = session.connection()
+    if quiet:
+        table = cast(Table, Device.__table__)
+        conn.execute(update(table).where(
+            table.c.id == bindparam("b_id"),
+            or_(table.c.last_seen_at.is_(None), table.c.last_seen_at <= bindparam("b_seen")))
+            .values(last_seen_at=bindparam("b_seen"), last_seen_reader=bindparam("b_reader"),
+                    last_seen_host=bindparam("b_host")), quiet)
+    conn.execute(insert(cast(Table, ObservationRecord.__table__)), records)
     return report
+
+
+def _pin_state(seen: _Seen, device: Device) -> tuple[int | None, bool]:
+    """The PIN state to record: a source that says "not blocked" without a count (PKCS#11 flags)
+    keeps the count another source read, unless that count said blocked."""
+    tries = seen.tries
+    if tries is None and not seen.blocked:
+        tries = None if device.pin_tries_left == 0 else device.pin_tries_left
+    return tries, seen.blocked
+
+
+def _nothing_to_change(seen: _Seen, device: Device, owners: dict[str, int]) -> bool:
+    return (_pin_state(seen, device) == (device.pin_tries_left, device.pin_blocked)
+            and not (seen.blocked and device.status == "issued")
+            and all(owners.get(c.fingerprint_sha256) == device.id for c in seen.certificates))
 
 
 def _by_fingerprint(session: Session, seen: _Seen) -> Device | None:
@@ -228,10 +265,7 @@ def _registered(session: Session, seen: _Seen, device: Device, host: str,
                 changes: list[Change], warnings: list[str]) -> None:
     actor, reader = poller_actor(host), seen.first.reader
     old = (device.pin_tries_left, device.pin_blocked)
-    tries = seen.tries
-    if tries is None and not seen.blocked:  # a module tells "not blocked" but no count
-        tries = None if old[0] == 0 else old[0]
-    new = (tries, seen.blocked)
+    new = tries, _blocked = _pin_state(seen, device)
     not_older = or_(Device.last_seen_at.is_(None), Device.last_seen_at <= seen.seen_at)
     if new != old:
         # Conditional on the old state: of two pollers seeing the same change, one records it.
