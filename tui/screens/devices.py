@@ -106,7 +106,8 @@ class DevicesScreen(DeviceActions, Screen[None]):
 
     # ------------------------------------------------------------------ keys
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # set_focus now, not focus() (deferred): keys typed right after "/" land in the box
+        self.set_focus(self.query_one("#search", Input))
 
     def action_leave_search(self) -> None:
         self.table.focus()

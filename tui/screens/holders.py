@@ -167,7 +167,8 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         event.stop()
 
     def action_focus_search(self) -> None:
-        self.query_one("#holder-search", Input).focus()
+        # set_focus now, not focus() (deferred): keys typed right after "/" land in the box
+        self.set_focus(self.query_one("#holder-search", Input))
 
     def action_leave_search(self) -> None:
         self.query_one("#holders", DataTable).focus()

@@ -1,0 +1,92 @@
+"""The real ``tokenfleet tui`` command in a real terminal (tmux): start, search, read the screen.
+
+Needs tmux (Debian package ``tmux``). Without it the test skips with a reason on a laptop; with
+``TOKENFLEET_REQUIRE_TMUX=1`` (CI) a missing tmux fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from inventory import demo
+from inventory.db import Register
+from tests.conftest import FIXED_NOW
+
+TMUX = shutil.which("tmux")
+SOCKET = "tokenfleet-tests"  # our own tmux server: its window size is ours, not a client's
+
+
+@pytest.fixture
+def tmux_session() -> Iterator[str]:
+    if TMUX is None:
+        if os.environ.get("TOKENFLEET_REQUIRE_TMUX") == "1":
+            pytest.fail("TOKENFLEET_REQUIRE_TMUX=1 but tmux is not installed (apt: tmux)")
+        pytest.skip("tmux is not installed (apt-get install tmux)")
+    name = f"tf-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run([TMUX, "-L", SOCKET, "kill-session", "-t", name], check=False,
+                   capture_output=True)
+
+
+def screen(session: str) -> str:
+    assert TMUX is not None
+    return subprocess.run([TMUX, "-L", SOCKET, "capture-pane", "-p", "-t", session], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def device_rows(shown: str) -> list[str]:
+    return [line for line in shown.splitlines() if "USB token" in line or "PKI SIM" in line]
+
+
+def wait_for(session: str, text: str, timeout: float = 60.0,
+             ready: Callable[[str], bool] | None = None) -> str:
+    """Poll the pane until ``text`` shows (a readiness wait, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = screen(session)
+        if text in shown and (ready is None or ready(shown)):
+            return shown
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} never appeared; the screen shows:\n{shown}")
+        time.sleep(0.2)
+
+
+def test_tokenfleet_tui_in_tmux_finds_a_holder_without_accents(tmp_path: Path,
+                                                               tmux_session: str) -> None:
+    url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
+    reg = Register.open(url)
+    with reg.session() as session:
+        demo.generate(session.connection(), devices=300, seed=7, now=FIXED_NOW)
+    reg.dispose()
+    command = Path(sys.executable).with_name("tokenfleet")
+    env = f"TOKENFLEET_DATABASE_URL={url} TOKENFLEET_LANG=en TOKENFLEET_ACTOR=tmux-test"
+    assert TMUX is not None
+    subprocess.run([TMUX, "-L", SOCKET, "-f", "/dev/null", "new-session", "-d", "-s",
+                    tmux_session, "-x", "160", "-y", "45",
+                    f"env -u COLUMNS -u LINES {env} {command} tui --start devices"], check=True)
+    wait_for(tmux_session, "of 300")
+    # Keys sent while the app is still probing the terminal are dropped by the terminal: type
+    # again until the search box shows them (a readiness wait, like a person re-typing).
+    for _ in range(10):
+        subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "/"], check=True)
+        subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "-l", "dang"],
+                       check=True)
+        try:
+            wait_for(tmux_session, "▊  dang", timeout=3)
+            break
+        except AssertionError:
+            continue
+    shown = wait_for(tmux_session, "Đặng", ready=lambda s: "of 300" not in s)
+    rows = device_rows(shown)
+    assert rows and all("Đặng" in line for line in rows), shown
+    assert "dang" in shown  # what was typed, in the search box
+    subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "C-q"], check=True)
