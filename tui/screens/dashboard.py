@@ -14,7 +14,13 @@ from inventory.models import DEVICE_KINDS, DEVICE_STATUSES
 
 from ..bindings import localise_bindings
 from ..context import ctx
-from ..data import EXPIRY_WINDOWS, MONTH_ACTIONS, DashboardFigures, dashboard_figures
+from ..data import (
+    EXPIRY_WINDOWS,
+    MONTH_ACTIONS,
+    DashboardFigures,
+    dashboard_figures,
+    status_and_kind_counts,
+)
 from ..errors import ShowsWorkerErrors
 from ..widgets.figure import Figure
 
@@ -66,8 +72,19 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
     def load(self) -> None:
         c = ctx(self)
         with c.register.read() as session:
+            # the cheap counts first, so the screen has data while the rest is counted
+            self.app.call_from_thread(self.show_counts, *status_and_kind_counts(session))
             figures = dashboard_figures(session, c.now(), not_seen_days=c.not_seen_days)
         self.app.call_from_thread(self.show, figures)
+
+    def show_counts(self, by_status: dict[str, int], by_kind: dict[str, int]) -> None:
+        t = ctx(self).labels
+        total = sum(by_status.values())
+        self.query_one("#dash-total", Static).update(t("dash.total", total=f"{total:,}"))
+        for s in DEVICE_STATUSES:
+            self.query_one(f"#fig-status-{s}", Figure).show(by_status.get(s, 0))
+        for k in DEVICE_KINDS:
+            self.query_one(f"#fig-kind-{k}", Figure).show(by_kind.get(k, 0))
 
     def show(self, f: DashboardFigures) -> None:
         t = ctx(self).labels
@@ -87,7 +104,8 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
             t("dash.month", month=f"{f.month_start:%m/%Y}"))
         for a in MONTH_ACTIONS:
             self.query_one(f"#fig-month-{a.replace('.', '-')}", Figure).show(f.month[a])
-        self.query_one("#dash-extras", Static).update("\n".join(f.extras))
+        self.query_one("#dash-extras", Static).update(
+            "\n".join(t(key, **values) for key, values in f.extras))
 
     def on_figure_opened(self, event: Figure.Opened) -> None:
         self.app.call_later(self.app.open_figure, event.target)  # type: ignore[attr-defined]

@@ -67,8 +67,12 @@ class DevicesScreen(DeviceActions, Screen[None]):
                             now=ctx(self).now())
 
     def run_query(self) -> None:
-        values = self.query_one(FilterBar).values
-        self.table.load(Query(self.build_filter(values), self.sort, self.descending))
+        f = self.build_filter(self.query_one(FilterBar).values)
+        if f.expiring_within is not None and self.sort == "id":
+            # the expiry index gives this list in expiry order at once; in id order SQLite
+            # sorts the whole window first (0.45 s for 30 days at 1M devices)
+            self.sort = "expiry"
+        self.table.load(Query(f, self.sort, self.descending))
 
     def show_preset(self, values: FilterValues, not_seen_for: timedelta | None = None,
                     statuses: tuple[str, ...] = ()) -> None:
