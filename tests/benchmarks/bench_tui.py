@@ -65,13 +65,17 @@ def start_in_tmux(db: Path, start: str, ready: Any, runs: int) -> tuple[list[flo
     command = Path(sys.executable).with_name("tokenfleet")
     times, rss = [], float("nan")
     for i in range(runs):
-        name = f"bench-{os.getpid()}-{i}"
+        name = f"bench-{start}-{i}-{time.monotonic_ns()}"
         base = [tmux, "-L", "tokenfleet-bench", "-f", "/dev/null"]
         t0 = time.perf_counter()
         shell = (f"exec env -u COLUMNS -u LINES TOKENFLEET_DATABASE_URL=sqlite:///{db} "
                  f"TOKENFLEET_LANG=en {command} tui --start {start}")
-        subprocess.run([*base, "new-session", "-d", "-s", name, "-x", "160", "-y", "45", shell],
-                       check=True)
+        for _attempt in range(5):  # the previous run's tmux server may still be exiting
+            if subprocess.run([*base, "new-session", "-d", "-s", name, "-x", "160", "-y", "45",
+                               shell], check=False).returncode == 0:
+                break
+            time.sleep(0.5)
+            t0 = time.perf_counter()
         while True:
             shown = subprocess.run([*base, "capture-pane", "-p", "-t", name], check=True,
                                    capture_output=True, text=True).stdout
