@@ -77,7 +77,7 @@ STRINGS: dict[str, str] = {
     "dash.expiring": "Certificates expiring",
     "dash.expiring_in": "within {days} days",
     "dash.attention": "Needs attention",
-    "dash.locked_waiting": "locked, waiting for unlock",
+    "dash.locked_waiting": "locked, to unlock",
     "dash.locked_oldest": "oldest waits {days} days",
     "dash.lost": "lost",
     "dash.not_seen": "not seen for {days} days",

@@ -72,7 +72,7 @@ STRINGS: dict[str, str] = {
     "dash.expiring": "Chứng thư sắp hết hạn",
     "dash.expiring_in": "trong {days} ngày",
     "dash.attention": "Cần xử lý",
-    "dash.locked_waiting": "bị khóa, chờ khôi phục",
+    "dash.locked_waiting": "bị khóa, chờ mở",
     "dash.locked_oldest": "lâu nhất {days} ngày",
     "dash.lost": "bị mất",
     "dash.not_seen": "không thấy trong {days} ngày",
