@@ -139,3 +139,27 @@ async def test_import_runs_with_progress_and_reports_in_place(sqlite_demo, make_
     with sqlite_demo.read() as session:
         assert session.scalar(select(Device.status).where(Device.serial == "IMP-0001")) \
             == "in_stock"
+
+
+async def test_export_and_monthly_report_write_their_files(sqlite_demo, make_app,
+                                                           tmp_path: Path):
+    app = make_app(sqlite_demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#export-path").value = str(tmp_path / "register.xlsx")
+        await pilot.click("#export-run")
+        await settle(pilot)
+        assert "Wrote" in str(screen.query_one("#export-result").render())
+        screen.query_one("#report-path").value = str(tmp_path / "fleet.xlsx")
+        screen.query_one("#report-month").value = "2026-10"
+        await pilot.click("#report-run")
+        await settle(pilot)
+        assert "Wrote" in str(screen.query_one("#report-result").render())
+        screen.query_one("#export-path").value = str(tmp_path / "register.pdf")
+        await pilot.click("#export-run")
+        await settle(pilot)
+        assert "must end in .xlsx or .csv" in str(screen.query_one("#export-result").render())
+    assert (tmp_path / "register.xlsx").stat().st_size > 0
+    assert (tmp_path / "fleet.xlsx").stat().st_size > 0
