@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from textual import events
+from textual.widgets.data_table import ColumnKey
 
 from inventory.models import Device
 from inventory.queries import DeviceFilter, count_devices
@@ -78,6 +80,33 @@ async def test_sort_by_serial_and_reverse(sqlite_demo, make_app):
         await settle(pilot)
         ends = [r.not_after for r in table.rows_shown]
         assert None not in ends and ends == sorted(ends, reverse=True)
+
+
+async def test_clicking_a_column_header_sorts_by_it(sqlite_demo, make_app):
+    app = make_app(sqlite_demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen, table = await open_devices(app, pilot)
+        table.post_message(DeviceTable.HeaderSelected(table, ColumnKey("col.expiry"), 5, "x"))
+        await settle(pilot)
+        assert screen.sort == "expiry" and not screen.descending
+        table.post_message(DeviceTable.HeaderSelected(table, ColumnKey("col.expiry"), 5, "x"))
+        await settle(pilot)
+        assert screen.descending
+        ends = [r.not_after for r in table.rows_shown]
+        assert ends == sorted(ends, reverse=True)
+
+
+async def test_mouse_wheel_past_the_window_reads_on(sqlite_demo, make_app):
+    app = make_app(sqlite_demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        _, table = await open_devices(app, pilot)
+        first = table.rows_shown[0].id
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        table._on_mouse_scroll_down(events.MouseScrollDown(table, 1, 1, 0, 1, 0, False, False,
+                                                           False))
+        await settle(pilot)
+        assert table.rows_shown[0].id > first and table.window_offset > 0
 
 
 async def test_filters_and_accent_free_search(sqlite_demo, make_app):

@@ -14,7 +14,7 @@ from inventory.queries import SORT_KEYS, DeviceFilter
 
 from ..bindings import localise_bindings
 from ..context import ctx
-from ..widgets.device_table import DeviceTable, Query
+from ..widgets.device_table import SORT_OF_COLUMN, DeviceTable, Query
 from ..widgets.filter_bar import FilterBar, FilterValues
 from .action_form import DeviceTarget
 from .device_actions import ACTION_BINDINGS, DeviceActions
@@ -107,6 +107,16 @@ class DevicesScreen(DeviceActions, Screen[None]):
 
         self.app.push_screen(DeviceDetailScreen(event.device_id),
                              lambda _: self.table.reload())
+
+    def on_data_table_header_selected(self, event: DeviceTable.HeaderSelected) -> None:
+        """A click on Serial or Cert. expiry sorts by it (again: reverses); other columns have
+        no index to sort a million rows by, so they go back to the register's order."""
+        sort = SORT_OF_COLUMN.get(str(event.column_key.value), "id")
+        if sort == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = sort, False
+        self.run_query()
 
     # ------------------------------------------------------------------ keys
     def action_focus_search(self) -> None:

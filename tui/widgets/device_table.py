@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
@@ -29,6 +29,7 @@ from ..errors import ShowsWorkerErrors
 WINDOW = 100
 STEP = 50
 EXPIRING_SOON = timedelta(days=30)
+SORT_OF_COLUMN = {"col.serial": "serial", "col.expiry": "expiry"}  # the indexed sort keys
 COLUMNS = ("col.serial", "col.kind", "col.status", "col.holder", "col.agency", "col.expiry",
            "col.locks", "col.last_seen")
 
@@ -143,6 +144,17 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
             self._fetch("backward")
         else:
             super().action_page_up()
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """The wheel past the bottom of the window reads on, like the keys do."""
+        super()._on_mouse_scroll_down(event)
+        if self.rows_shown and not self.at_end and self.scroll_y >= self.max_scroll_y:
+            self._fetch("forward")
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        super()._on_mouse_scroll_up(event)
+        if self.rows_shown and not self.at_start and self.scroll_y <= 0:
+            self._fetch("backward")
 
     def action_first_page(self) -> None:
         self._fetch("first")
