@@ -52,9 +52,12 @@ class TokenfleetApp(App[None]):
     def __init__(self, register: Register, *, actor: str, lang: str = "en",
                  now: datetime | None = None, start: str = "dashboard",
                  poller_factory: Callable[[], Any] | None = None,
-                 search_debounce: float = 0.15, theme: str = "textual-dark") -> None:
+                 search_debounce: float = 0.15, theme: str = "textual-dark",
+                 host: str | None = None) -> None:
         self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
                              poller_factory=poller_factory, search_debounce=search_debounce)
+        if host:
+            self.ctx.host = host
         super().__init__()
         localise_bindings(self, self.ctx.labels)
         self.start_mode = start

@@ -6,6 +6,7 @@ expiry colours, "waiting for N days", this month's counts — is deterministic.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ class UiContext:
     poller_factory: Callable[[], Any] | None = None  # tests feed a scripted poller
     search_debounce: float = 0.15
     not_seen_days: int = 30
+    host: str = field(default_factory=socket.gethostname)  # names this desk in observations
 
     def now(self) -> datetime:
         return self.fixed_now or utcnow()

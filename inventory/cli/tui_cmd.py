@@ -25,4 +25,5 @@ def tui(app: AppContext, start: str, lang: str | None, light: bool) -> None:
     from tui.app import TokenfleetApp
 
     TokenfleetApp(app.register(), actor=app.actor, lang=lang or app.settings.lang, start=start,
-                  theme="textual-light" if light else "textual-dark").run()
+                  theme="textual-light" if light else "textual-dark",
+                  host=app.settings.host).run()

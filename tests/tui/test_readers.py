@@ -33,12 +33,12 @@ class ScriptedPoller:
             yield event
 
 
-def card_event(known_serial: str) -> WatchEvent:
+def card_event(known_serial: str, known_kind: str) -> WatchEvent:
     readers = (ReaderState("Lab Reader 00", True, "3B", "piv", known_serial),
                ReaderState("Lab Reader 01", True, "3B", "piv", "NEW-TOKEN-77"),
                ReaderState("Lab Reader 02", False))
     observations = (
-        Observation(source="pcsc", reader="Lab Reader 00", kind="usb_token",
+        Observation(source="pcsc", reader="Lab Reader 00", kind=known_kind,  # type: ignore[arg-type]
                     serial=known_serial, seen_at=FIXED_NOW, profile="piv", pin_tries_left=3),
         Observation(source="pcsc", reader="Lab Reader 01", kind="usb_token",
                     serial="NEW-TOKEN-77", seen_at=FIXED_NOW, profile="piv",
@@ -49,9 +49,11 @@ def card_event(known_serial: str) -> WatchEvent:
 
 async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register, make_app):
     with demo_register.read() as session:
-        known = session.scalars(select(Device.serial).where(Device.status == "issued")
-                                .order_by(Device.id)).first()
-    app = make_app(demo_register, poller_factory=lambda: ScriptedPoller([card_event(known)]))
+        known, kind = session.execute(select(Device.serial, Device.kind)
+                                      .where(Device.status == "issued")
+                                      .order_by(Device.id)).first()
+    app = make_app(demo_register,
+                   poller_factory=lambda: ScriptedPoller([card_event(known, kind)]))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.press("4")
         await settle(pilot)
@@ -76,6 +78,9 @@ async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register
         assert (device.status, device.manufacturer, device.model) == (
             "in_stock", "Feitian", "ePass2003")
         assert session.scalar(select(Event.actor).where(Event.device_id == device.id)) == "tester"
+        # the register learnt what the readers saw (inventory.sync): last seen, PIN state
+        seen = session.scalars(select(Device).where(Device.serial == known)).one()
+        assert seen.last_seen_reader == "Lab Reader 00" and seen.pin_tries_left == 3
 
 
 async def test_no_pcsc_service_is_a_message_not_a_crash(sqlite_demo, make_app):

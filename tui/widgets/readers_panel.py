@@ -37,6 +37,15 @@ class CardRow:
     model: str | None = None
 
 
+def register_sync() -> Any:
+    """``inventory.sync.sync_observations`` if that feature is installed, else None."""
+    if importlib.util.find_spec("inventory.sync") is None:
+        return None
+    import inventory.sync
+
+    return getattr(inventory.sync, "sync_observations", None)
+
+
 def _default_poller() -> Any:
     from inventory.hardware import HardwareConfig, Poller
 
@@ -56,8 +65,8 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         for col in ("col.reader", "col.card", "col.serial", "col.device"):
             table.add_column(t(col))
         yield table
-        sync = importlib.util.find_spec("inventory.sync") is not None
-        yield Static(t("readers.sync_on" if sync else "readers.sync_off"), id="readers-sync")
+        yield Static(t("readers.sync_on" if register_sync() else "readers.sync_off"),
+                     id="readers-sync")
 
     def on_mount(self) -> None:
         self.follow()
@@ -85,10 +94,16 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
             self.app.call_from_thread(self._message, t("readers.unavailable", reason=str(err)))
             return
         try:
+            sync = register_sync()
             for event in poller.watch(self._stop):
+                notes = [t("readers.warning", message=w) for w in event.warnings]
+                if sync is not None and event.observations:
+                    # the register learns what was seen (last seen, PIN blocked → locked,
+                    # unknown devices kept to claim) before the panel shows it
+                    with c.register.session() as session:
+                        notes += sync(session, event.observations, host=c.host).lines()
                 rows = self._match(event)
-                warnings = [t("readers.warning", message=w) for w in event.warnings]
-                self.app.call_from_thread(self._show, rows, warnings)
+                self.app.call_from_thread(self._show, rows, notes)
         except (ImportError, OSError, TokenfleetError) as err:
             self.app.call_from_thread(self._message, t("readers.unavailable", reason=str(err)))
         finally:
@@ -101,19 +116,19 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         t = ctx(self).labels
         by_reader = {o.reader: o for o in event.observations}
         serials = {o.serial for o in event.observations if o.serial}
-        known: dict[str, Device] = {}
+        known: dict[tuple[str, str], Device] = {}  # (kind, serial): a serial is unique per kind
         if serials:
             with ctx(self).register.read() as session:
                 for d in session.scalars(select(Device).where(Device.serial.in_(serials))):
-                    known[d.serial] = d
+                    known[(d.kind, d.serial)] = d
                     _ = d.holder  # loaded while the session is open
                 rows = self._rows(event, by_reader, known)
             return rows
         return self._rows(event, by_reader, known) if event.readers else [
             CardRow(t("readers.no_readers"), "", None, None, "", True)]
 
-    def _rows(self, event: Any, by_reader: dict[str, Any], known: dict[str, Device]
-              ) -> list[CardRow]:
+    def _rows(self, event: Any, by_reader: dict[str, Any],
+              known: dict[tuple[str, str], Device]) -> list[CardRow]:
         t = ctx(self).labels
         rows = []
         names = [r.name for r in event.readers] + [n for n in by_reader
@@ -127,7 +142,10 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
                 else t("readers.empty"))
             if state is not None and state.error:
                 card = f"{card} ({state.error})"
-            device = known.get(serial) if serial else None
+            kind = obs.kind if obs else None
+            device = next((d for (k, sn), d in known.items()
+                           if sn == serial and (kind is None or k == kind)), None) \
+                if serial else None
             if device is not None:
                 who = device.holder.full_name if device.holder else ""
                 text, is_known = f"{t(f'status.{device.status}')} {who}".strip(), True
