@@ -63,6 +63,8 @@ async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register
         assert by_reader["Lab Reader 00"].known and "issued" in by_reader["Lab Reader 00"].device
         assert not by_reader["Lab Reader 01"].known
         assert by_reader["Lab Reader 02"].serial is None
+        # inventory.sync kept the unknown card as unregistered: listed to claim
+        assert [r.serial for r in panel.unregistered] == ["NEW-TOKEN-77"]
         table = app.screen.query_one("#readers-table")
         table.focus()
         table.move_cursor(row=1)
@@ -77,6 +79,8 @@ async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register
         device = session.scalars(select(Device).where(Device.serial == "NEW-TOKEN-77")).one()
         assert (device.status, device.manufacturer, device.model) == (
             "in_stock", "Feitian", "ePass2003")
+        assert "unregistered.claim" in session.scalars(
+            select(Event.action).where(Event.device_id == device.id)).all()
         assert session.scalar(select(Event.actor).where(Event.device_id == device.id)) == "tester"
         # the register learnt what the readers saw (inventory.sync): last seen, PIN state
         seen = session.scalars(select(Device).where(Device.serial == known)).one()

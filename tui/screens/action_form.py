@@ -7,10 +7,12 @@ which is the only code that changes the register; a refusal (``MoveNotAllowedErr
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from inventory import lifecycle
 from inventory.errors import NotFoundError, TokenfleetError, ValidationError
-from inventory.models import DEVICE_KINDS, HANDOVER_METHODS, Device, Holder
+from inventory.models import DEVICE_KINDS, HANDOVER_METHODS, Device, Holder, UnregisteredDevice
 
 from ..actions import DESTRUCTIVE
 from ..context import ctx
@@ -48,6 +50,27 @@ def parse_day(text: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def claim_device(session: Any, values: dict[str, Any], preset: dict[str, str], actor: str
+                 ) -> str:
+    """A device seen by a poller and kept as unregistered is claimed with what was read
+    (``inventory.sync.claim``: maker, model, certificates); anything else is added to stock."""
+    claim = None
+    if importlib.util.find_spec("inventory.sync") is not None:
+        import inventory.sync
+
+        claim = getattr(inventory.sync, "claim", None)
+    seen = session.scalar(select(UnregisteredDevice.id).where(
+        UnregisteredDevice.kind == values["kind"],
+        UnregisteredDevice.serial == values["serial"]))
+    if claim is not None and seen is not None:
+        device, _warnings = claim(session, values["serial"], actor=actor, kind=values["kind"])
+    else:
+        device = lifecycle.add_device(session, kind=values["kind"], serial=values["serial"],
+                                      actor=actor, manufacturer=preset.get("manufacturer") or None,
+                                      model=preset.get("model") or None)
+    return str(device.serial)
 
 
 class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
@@ -212,11 +235,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         c = ctx(self)
         t, actor = c.labels, c.actor
         if self.action == "claim":
-            device = lifecycle.add_device(
-                session, kind=values["kind"], serial=values["serial"], actor=actor,
-                manufacturer=self.preset.get("manufacturer") or None,
-                model=self.preset.get("model") or None)
-            return t("done.claim", serial=device.serial)
+            return t("done.claim", serial=claim_device(session, values, self.preset, actor))
         assert self.target is not None
         device = session.get(Device, self.target.id)
         if device is None:

@@ -164,6 +164,7 @@ STRINGS: dict[str, str] = {
     "readers.unknown_card": "not in the register — press c to claim",
     "readers.unidentified": "card not identified",
     "readers.warning": "Warning: {message}",
+    "readers.unregistered": "Seen by pollers, not in the register (c claims)",
     "readers.sync_on": "Observations are written to the register.",
     "readers.sync_off": "Display only (register sync not installed).",
     # transfers

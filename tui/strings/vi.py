@@ -155,6 +155,7 @@ STRINGS: dict[str, str] = {
     "readers.unknown_card": "chưa có trong sổ — nhấn c để nhận",
     "readers.unidentified": "không nhận diện được thẻ",
     "readers.warning": "Cảnh báo: {message}",
+    "readers.unregistered": "Đầu đọc đã thấy nhưng chưa có trong sổ (c để nhận)",
     "readers.sync_on": "Kết quả đọc được ghi vào sổ.",
     "readers.sync_off": "Chỉ hiển thị (chưa cài đồng bộ sổ).",
     "io.import": "Nhập bảng tính (CSV hoặc Excel)",

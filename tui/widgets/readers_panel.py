@@ -10,16 +10,17 @@ from __future__ import annotations
 import importlib.util
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Label, Static
 
 from inventory.errors import TokenfleetError
-from inventory.models import Device
+from inventory.models import Device, UnregisteredDevice
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -35,6 +36,7 @@ class CardRow:
     known: bool
     manufacturer: str | None = None
     model: str | None = None
+    seen_at: datetime | None = None
 
 
 def register_sync() -> Any:
@@ -56,6 +58,7 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows: list[CardRow] = []
+        self.unregistered: list[CardRow] = []
         self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -65,11 +68,35 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         for col in ("col.reader", "col.card", "col.serial", "col.device"):
             table.add_column(t(col))
         yield table
+        yield Label(t("readers.unregistered"), classes="section-title")
+        unregistered: DataTable[str] = DataTable(id="unregistered-table", cursor_type="row")
+        for col in ("col.serial", "col.kind", "col.last_seen", "col.reader"):
+            unregistered.add_column(t(col))
+        yield unregistered
         yield Static(t("readers.sync_on" if register_sync() else "readers.sync_off"),
                      id="readers-sync")
 
     def on_mount(self) -> None:
         self.follow()
+        self.load_unregistered()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="unregistered")
+    def load_unregistered(self) -> None:
+        with ctx(self).register.read() as session:
+            rows = [CardRow(u.reader or "", "", u.serial, u.kind, "", False, u.manufacturer,
+                            u.model, u.last_seen_at)
+                    for u in session.scalars(select(UnregisteredDevice)
+                                             .order_by(UnregisteredDevice.last_seen_at.desc())
+                                             .limit(200))]
+        self.app.call_from_thread(self._show_unregistered, rows)
+
+    def _show_unregistered(self, rows: list[CardRow]) -> None:
+        self.unregistered = rows
+        table = self.query_one("#unregistered-table", DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(r.serial or "", ctx(self).labels(f"kind.{r.kind}"),
+                          f"{r.seen_at:%Y-%m-%d %H:%M}" if r.seen_at else "", r.reader)
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -79,10 +106,14 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
 
     @property
     def selected(self) -> CardRow | None:
+        """The row under the cursor of the focused table (live cards, or seen-unregistered)."""
         table = self.query_one("#readers-table", DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+        rows = self.rows
+        if self.screen.focused is self.query_one("#unregistered-table", DataTable):
+            table, rows = self.query_one("#unregistered-table", DataTable), self.unregistered
+        if not rows or not 0 <= table.cursor_row < len(rows):
             return None
-        return self.rows[table.cursor_row]
+        return rows[table.cursor_row]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="readers")
     def follow(self) -> None:
@@ -104,6 +135,8 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
                         notes += sync(session, event.observations, host=c.host).lines()
                 rows = self._match(event)
                 self.app.call_from_thread(self._show, rows, notes)
+                if sync is not None and event.observations:
+                    self.app.call_from_thread(self.load_unregistered)
         except (ImportError, OSError, TokenfleetError) as err:
             self.app.call_from_thread(self._message, t("readers.unavailable", reason=str(err)))
         finally:
