@@ -99,6 +99,7 @@ class Device(Base):
     __table_args__ = (
         UniqueConstraint("kind", "serial"),
         Index("ix_devices_status_id", "status", "id"),
+        Index("ix_devices_kind_status", "kind", "status"),  # counts by kind × status
         Index("ix_devices_agency_id_id", "agency_id", "id"),
         Index("ix_devices_holder_id", "holder_id"),
         Index("ix_devices_last_seen_at", "last_seen_at"),
