@@ -26,6 +26,7 @@ from .labels import LANGUAGES, Labels
 from .pointintime import (
     OPEN_CASES,
     AgencyResolver,
+    DeviceAt,
     Period,
     devices_at,
     last_complete_month,
@@ -126,23 +127,33 @@ def _build(register: Register, period: Period, target: Path, fmt: str, level: in
         out: Any = (MonthlyWorkbook(target, labels, period, now, personal) if fmt == "xlsx"
                     else MonthlyCsv(target))
 
+        # One pass over the month-end state feeds the Register sheet and the tally, and keeps
+        # the two short lists (expiring soon, open cases) for their sheets: the state is the
+        # costly part, so it is computed once.
+        expiring: list[DeviceAt] = []
+        open_cases: list[DeviceAt] = []
+
         def register_rows() -> Iterator[tuple[Any, ...]]:
             for device in devices_at(session, at, agencies):
                 tally.add(device)
+                if device.status in OPEN_CASES:
+                    open_cases.append(device)
+                if device.expires_within(at, EXPIRING_HORIZON.days):
+                    expiring.append(device)
                 yield maker.register(device)
 
         try:
             result.rows["register"] = out.list_sheet("register", REGISTER_COLUMNS,
                                                      register_rows())
-            result.rows["expiring"] = out.list_sheet("expiring", EXPIRING_COLUMNS, maker.rows(
-                devices_at(session, at, agencies, order_by_expiry=True,
-                           expiring_before=at + EXPIRING_HORIZON), "expiring"))
+            expiring.sort(key=lambda d: (d.not_after, d.device_id))
+            open_cases.sort(key=lambda d: (d.since, d.device_id))
+            result.rows["expiring"] = out.list_sheet("expiring", EXPIRING_COLUMNS,
+                                                     maker.rows(expiring, "expiring"))
             result.rows["activity"] = out.list_sheet("activity", ACTIVITY_COLUMNS, maker.rows(
                 lifecycle_events(session, period.start, at), "activity"))
             result.rows["locked_lost"] = out.list_sheet(
                 "locked_lost", LOCKED_LOST_COLUMNS,
-                maker.rows(devices_at(session, at, agencies, statuses=OPEN_CASES),
-                           "locked_lost"))
+                maker.rows(open_cases, "locked_lost"))
             figures_now = month_figures(session, period)
             figures_before = month_figures(session, period.previous())
             out.summary(figures_now, figures_before, issuance_trend(session, period), tally)
