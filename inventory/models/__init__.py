@@ -26,8 +26,6 @@ from .stocktake import STOCKTAKE_STATES, DeskReader, Stocktake, StocktakeItem
 from .trail import AuditHead, Event, ObservationRecord, UnregisteredDevice
 
 __all__ = [
-    "ROLES",
-    "Operator",
     "AGENCY_KINDS",
     "ALERT_RULES",
     "ALERT_STATES",
@@ -37,7 +35,9 @@ __all__ = [
     "HANDOVER_METHODS",
     "REQUEST_KINDS",
     "REQUEST_STATES",
+    "ROLES",
     "STOCKTAKE_STATES",
+    "UNLOCK_SOURCES",
     "Agency",
     "AgencyHistory",
     "AlertLedgerEntry",
@@ -51,11 +51,11 @@ __all__ = [
     "Handover",
     "Holder",
     "ObservationRecord",
+    "Operator",
     "ServiceRequest",
     "ServiceRequestItem",
     "Stocktake",
     "StocktakeItem",
-    "UNLOCK_SOURCES",
     "UTCDateTime",
     "UnlockCase",
     "UnregisteredDevice",

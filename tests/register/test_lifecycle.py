@@ -15,7 +15,7 @@ from inventory.errors import (
     MoveNotAllowedError,
     ValidationError,
 )
-from inventory.models import DEVICE_STATUSES, Certificate, Device, Event, Handover
+from inventory.models import DEVICE_STATUSES, Certificate, Event, Handover
 from inventory.queries import get_device
 
 # A path of moves from in_stock to each status (no shortcuts in tests: the register's own moves).
@@ -219,7 +219,7 @@ def test_move_on_a_stale_screen_is_refused_not_overwritten(register, world):
         seen_version = get_device(s, "T0001").version  # what alice's screen shows
     with register.session() as s:
         lifecycle.lock(s, get_device(s, "T0001"), actor="bob")
-    with pytest.raises(ConcurrentChangeError, match="T0001.*reload"), register.session() as s:
+    with pytest.raises(ConcurrentChangeError, match=r"T0001.*reload"), register.session() as s:
         lifecycle.report_lost(s, get_device(s, "T0001", expected_version=seen_version),
                               actor="alice")
     with register.read() as s:

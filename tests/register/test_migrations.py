@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from inventory import db as dbmod
 from inventory.cli import cli, main
+from inventory.db import include_object
 from inventory.errors import SchemaTooNewError
 from inventory.models import Base
-from inventory.db import include_object
 
 
 def test_autogenerate_finds_nothing(db_url):
