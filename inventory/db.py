@@ -24,7 +24,8 @@ from .errors import (
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-SQLITE_CACHE_KIB = 128 * 1024  # per connection, allocated only as pages are used
+SQLITE_CACHE_KIB = 16 * 1024  # per connection; bulk loads raise it (BULK_CACHE_KIB)
+SQLITE_BULK_CACHE_KIB = 256 * 1024
 
 
 # Search indexes are made by hand in a migration (FTS5 / pg_trgm): autogenerate leaves them be.
@@ -51,7 +52,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # PERF: index builds halve with it
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit transactions start
     # late, after the first SELECT, which would let two writers read the same audit head).

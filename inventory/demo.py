@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from . import audit, unlock
+from .db import SQLITE_BULK_CACHE_KIB
 from .errors import ValidationError
 from .models import (
     Agency,
@@ -122,6 +123,8 @@ def generate(
         raise ValidationError("--devices must be at least 1")
     if conn.scalar(select(func.count()).select_from(Device)):
         raise ValidationError("the register already holds devices: the demo fills an empty one")
+    if conn.dialect.name == "sqlite":  # PERF: a big page cache halves inserts into indexes
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
     rng = random.Random(seed)
     now = (now or utcnow()).replace(microsecond=0)
     ids = _Ids({t: conn.scalar(select(func.coalesce(func.max(c), 0))) or 0 for t, c in (
