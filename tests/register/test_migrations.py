@@ -80,3 +80,8 @@ def test_database_newer_than_code_is_refused(db_url, capsys):
     assert exit_.value.code == SchemaTooNewError.exit_code
     err = capsys.readouterr().err
     assert "9999_future" in err and err.count("\n") == 1
+
+
+def test_schema_head_constant_is_alembics_head():
+    """``Register.open`` trusts ``SCHEMA_HEAD`` to skip Alembic: it must name the newest one."""
+    assert dbmod.head_revision() == dbmod.SCHEMA_HEAD
