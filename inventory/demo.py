@@ -62,6 +62,7 @@ TOKEN_MODELS = [("Bit4id", "miniLector EVO"), ("SafeNet", "eToken 5110"), ("Feit
 SIM_MODELS = [("Viettel", "PKI SIM 128K"), ("VNPT", "PKI SIM"), ("MobiFone", "mobiCA SIM")]
 CA_ISSUER = "CN=Cục Chứng thực số và Bảo mật thông tin,O=Ban Cơ yếu Chính phủ,C=VN"
 DEMO_ACTOR = "demo"
+LOCKOUT_CHANCE_PER_QUARTER = 0.025
 
 
 @dataclass
@@ -231,7 +232,7 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
     for i in part:
         kind = "pki_sim" if rng.random() < 0.12 else "usb_token"
         agency = rng.choice(agencies)
-        created = now - timedelta(days=rng.randint(40, 4 * 365), seconds=rng.randint(0, 86399))
+        created = now - timedelta(days=rng.randint(21, 4 * 365), seconds=rng.randint(0, 86399))
         if kind == "usb_token":
             serial = f"54{i:014d}"
             manufacturer, model = rng.choice(TOKEN_MODELS)
@@ -297,27 +298,40 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
                 summary=f"renewed until {(nb + timedelta(days=3 * 365)):%Y-%m-%d}",
                 after={"not_after": nb + timedelta(days=3 * 365)}, occurred_at=nb))
         # history to the final state
-        t = issued_at
-        for _ in range(rng.choices([0, 1, 2], weights=[85, 12, 3])[0]):  # past lock-outs
-            t = _between(rng, t, now)
-            _move(dev, "lock", "locked", t, drafts, lock=True)
-            t = min(t + timedelta(days=rng.randint(1, 30), hours=rng.randint(0, 8)), now)
-            _move(dev, "unlock", "issued", t, drafts)
+        t = last = issued_at
+        # Past lock-outs: about one in ten devices a year, each unlocked 1–30 days later, so
+        # every month of the fleet's history sees a similar share (not a crowd near "now").
+        quarter = timedelta(days=91)
+        while t + quarter < now:
+            if rng.random() < LOCKOUT_CHANCE_PER_QUARTER:
+                locked_at = t + timedelta(seconds=rng.randint(0, int(quarter.total_seconds())))
+                unlocked_at = locked_at + timedelta(days=rng.randint(1, 30),
+                                                    hours=rng.randint(0, 8))
+                if unlocked_at < now:
+                    _move(dev, "lock", "locked", locked_at, drafts, lock=True)
+                    _move(dev, "unlock", "issued", unlocked_at, drafts)
+                    t = last = unlocked_at
+                    continue
+            t += quarter
+        t = last
         if final in ("locked", "lost", "revoked", "retired"):
-            if final == "locked" or rng.random() < 0.3:
+            if final == "locked":  # waiting at the unlock desk: locked in the last two months
+                t = max(t, now - timedelta(days=rng.randint(0, 45), hours=rng.randint(0, 23)))
+                _move(dev, "lock", "locked", t, drafts, lock=True)
+            elif rng.random() < 0.3:
                 t = _between(rng, t, now)
                 _move(dev, "lock", "locked", t, drafts, lock=True)
-            if final in ("lost", "revoked", "retired") and rng.random() < 0.5:
-                t = _between(rng, t, now)
+            if final == "lost" or (final in ("revoked", "retired") and rng.random() < 0.5):
+                t = _after(rng, t, now, 30) if dev["status"] == "locked" else _between(rng, t, now)
                 _move(dev, "report_lost", "lost", t, drafts)
             if final in ("revoked", "retired"):
-                t = _between(rng, t, now)
+                t = _after(rng, t, now, 60) if dev["status"] != "issued" else _between(rng, t, now)
                 _move(dev, "revoke", "revoked", t, drafts)
                 for c in own_certs:
                     if c["status"] == "active":
                         c["status"] = "revoked"
             if final == "retired":
-                t = _between(rng, t, now)
+                t = _after(rng, t, now, 120)
                 _move(dev, "retire", "retired", t, drafts)
         if final in ("issued", "locked") and rng.random() < 0.6:
             dev["last_seen_at"] = now - timedelta(days=rng.randint(0, 120),
@@ -341,7 +355,14 @@ def seed_key(device_id: int) -> str:
 
 def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     span = max(int((end - start).total_seconds()), 60)
-    return start + timedelta(seconds=rng.randint(span // 10, span))
+    return start + timedelta(seconds=rng.randint(0, span))
+
+
+def _after(rng: random.Random, start: datetime, now: datetime, max_days: int) -> datetime:
+    """A moment from an hour to ``max_days`` after ``start``, and never after ``now``."""
+    latest = min(start + timedelta(days=max_days), now)
+    span = max(int((latest - start).total_seconds()), 3600)
+    return min(start + timedelta(seconds=rng.randint(min(3600, span), span)), now)
 
 
 def _move(dev: dict[str, Any], move: str, status: str, at: datetime,
