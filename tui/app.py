@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.worker import get_current_worker
 
+from inventory.changes import Changes
 from inventory.db import Register
 
 from .bindings import localise_bindings
@@ -16,6 +21,7 @@ from .commands import TokenfleetCommands
 from .context import UiContext
 from .data import NOT_SEEN_STATUSES
 from .i18n import Labels
+from .live import RegisterChanged, watch_register
 from .screens.dashboard import DashboardScreen
 from .screens.devices import DevicesScreen
 from .screens.events import EventsScreen
@@ -53,7 +59,7 @@ class TokenfleetApp(App[None]):
                  now: datetime | None = None, start: str = "dashboard",
                  poller_factory: Callable[[], Any] | None = None,
                  search_debounce: float = 0.15, theme: str = "textual-dark",
-                 host: str | None = None) -> None:
+                 host: str | None = None, watch_changes: bool = True) -> None:
         self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
                              poller_factory=poller_factory, search_debounce=search_debounce)
         if host:
@@ -61,12 +67,40 @@ class TokenfleetApp(App[None]):
         super().__init__()
         localise_bindings(self, self.ctx.labels)
         self.start_mode = start
+        self.watch_changes = watch_changes
+        self._watch_stopped = threading.Event()
         self.theme = theme
         self.title = self.ctx.labels("app.title")
         self.sub_title = self.ctx.labels("app.subtitle")
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)
+        if self.watch_changes:
+            self._watch_register()
+        else:
+            self._watch_stopped.set()
+
+    async def on_unmount(self) -> None:
+        """Stop the change watcher and wait for it to close its connection."""
+        for worker in self.workers:
+            if worker.group == "changes":
+                worker.cancel()
+        await asyncio.to_thread(self._watch_stopped.wait, 10)
+
+    @work(thread=True, exit_on_error=False, group="changes", name="change watcher")
+    def _watch_register(self) -> None:
+        watch_register(self.ctx.register, self.post_message,
+                       get_current_worker().cancelled_event, self._watch_stopped)
+
+    def on_register_changed(self, message: RegisterChanged) -> None:
+        self.refresh_screens(message.changes)
+
+    def refresh_screens(self, changes: Changes) -> None:
+        """Every open screen re-reads what ``changes`` affects (``refresh_for_changes``)."""
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_for_changes", None)
+            if callable(refresh):
+                refresh(changes)
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]

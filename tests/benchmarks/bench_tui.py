@@ -121,7 +121,7 @@ async def keystrokes(db: Path) -> tuple[list[float], float]:
     DeviceTable._show = show  # type: ignore[method-assign]
     reg = Register.open(f"sqlite:///{db}")
     app = TokenfleetApp(reg, actor="bench", now=FIXED_NOW, start="devices", search_debounce=0,
-                        poller_factory=lambda: None)
+                        poller_factory=lambda: None, watch_changes=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()

@@ -24,7 +24,11 @@ async def settle(pilot: Pilot[Any], rounds: int = 4) -> None:
     """Let timers fire, workers finish and their results reach the widgets."""
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        # the change watcher runs for the app's lifetime: wait for everything else
+        # (an empty list would mean "all" to wait_for_complete)
+        others = [w for w in pilot.app.workers if w.group != "changes"]
+        if others:
+            await pilot.app.workers.wait_for_complete(others)
     await pilot.pause()
 
 

@@ -21,8 +21,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from inventory import lifecycle
-from inventory.errors import NotFoundError, TokenfleetError, ValidationError
-from inventory.models import DEVICE_KINDS, HANDOVER_METHODS, Device, Holder, UnregisteredDevice
+from inventory.changes import Changes
+from inventory.errors import (
+    ConcurrentChangeError,
+    NotFoundError,
+    TokenfleetError,
+    ValidationError,
+)
+from inventory.models import DEVICE_KINDS, HANDOVER_METHODS, Holder, UnregisteredDevice
+from inventory.queries import get_device
 
 from ..actions import DESTRUCTIVE
 from ..context import ctx
@@ -41,6 +48,8 @@ class DeviceTarget:
     serial: str
     status: str
     holder_id: int | None
+    kind: str | None = None
+    version: int | None = None  # what the screen showed: a newer one means someone else moved it
 
 
 def parse_day(text: str) -> datetime | None:
@@ -226,10 +235,20 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         try:
             with ctx(self).register.session() as session:
                 result = self._perform(session, values)
+        except ConcurrentChangeError as err:
+            self.app.call_from_thread(self._stale, str(err))
+            return
         except TokenfleetError as err:
             self.app.call_from_thread(self.show_refusal, str(err))
             return
         self.app.call_from_thread(self._done, result)
+
+    def _stale(self, message: str) -> None:
+        """Changed by someone else: say so here, and have the screens below re-read it."""
+        self.show_refusal(message)
+        if self.target is not None:
+            self.app.refresh_screens(  # type: ignore[attr-defined]
+                Changes(seq=-1, device_ids=frozenset({self.target.id}), actions=frozenset()))
 
     def _perform(self, session: Any, values: dict[str, Any]) -> str:
         c = ctx(self)
@@ -237,9 +256,8 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         if self.action == "claim":
             return t("done.claim", serial=claim_device(session, values, self.preset, actor))
         assert self.target is not None
-        device = session.get(Device, self.target.id)
-        if device is None:
-            raise NotFoundError(f"device {self.target.serial} is no longer in the register")
+        device = get_device(session, self.target.serial, self.target.kind,
+                            expected_version=self.target.version)
         before = device.status
         if self.action == "issue":
             holder = session.get(Holder, values["holder_id"])

@@ -10,6 +10,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
+from inventory.changes import Changes
 from inventory.models import DEVICE_KINDS, DEVICE_STATUSES
 
 from ..bindings import localise_bindings
@@ -66,6 +67,9 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
         self.load()
 
     def action_refresh(self) -> None:
+        self.load()
+
+    def refresh_for_changes(self, changes: Changes) -> None:
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")

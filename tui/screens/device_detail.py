@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from inventory.changes import Changes
 from inventory.errors import NotFoundError
 from inventory.models import Device
 from inventory.queries import device_detail
@@ -82,6 +83,7 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
                 raise NotFoundError(f"device id {self.device_id} is not in the register")
             detail = device_detail(session, device)
             detail["id"], detail["holder_id"] = device.id, device.holder_id
+            detail["version"] = device.version  # actions are refused if it moved on since
         self.app.call_from_thread(self.show, detail)
 
     def show(self, d: dict[str, Any]) -> None:
@@ -133,7 +135,12 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
         d = self.detail
         if d is None:
             return None
-        return DeviceTarget(d["id"], d["serial"], d["status"], d["holder_id"])
+        return DeviceTarget(d["id"], d["serial"], d["status"], d["holder_id"], d["kind"],
+                            d["version"])
 
     def after_action(self, result: str) -> None:
         self.load()
+
+    def refresh_for_changes(self, changes: Changes) -> None:
+        if self.device_id in changes.device_ids:
+            self.load()

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
+from inventory.changes import Changes
 from inventory.queries import SORT_KEYS, DeviceFilter
 
 from ..bindings import localise_bindings
@@ -143,7 +144,11 @@ class DevicesScreen(DeviceActions, Screen[None]):
     # ------------------------------------------------------------------ actions
     def current_target(self) -> DeviceTarget | None:
         row = self.table.selected
-        return DeviceTarget(row.id, row.serial, row.status, row.holder_id) if row else None
+        return (DeviceTarget(row.id, row.serial, row.status, row.holder_id, row.kind, row.version)
+                if row else None)
 
     def after_action(self, result: str) -> None:
         self.table.reload()
+
+    def refresh_for_changes(self, changes: Changes) -> None:
+        self.table.refresh_window()

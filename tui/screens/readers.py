@@ -1,14 +1,17 @@
-"""The live readers panel, and claiming an unknown device that was plugged in."""
+"""The live readers panel, every desk's readers, and claiming an unknown device."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Label
+
+from inventory.changes import Changes
 
 from ..bindings import localise_bindings
 from ..context import ctx
+from ..widgets.desk_readers_table import DeskReadersTable
 from ..widgets.readers_panel import ReadersPanel
 from .action_form import ActionForm
 
@@ -20,7 +23,12 @@ class ReadersScreen(Screen[None]):
         localise_bindings(self, ctx(self).labels)
         yield Header()
         yield ReadersPanel(id="readers")
+        yield Label(ctx(self).labels("desks.title"), classes="section-title")
+        yield DeskReadersTable(id="desk-readers")
         yield Footer()
+
+    def refresh_for_changes(self, changes: Changes) -> None:
+        self.query_one(DeskReadersTable).reload()
 
     def action_claim(self) -> None:
         row = self.query_one(ReadersPanel).selected

@@ -197,4 +197,11 @@ STRINGS: dict[str, str] = {
     # errors
     "error.title": "Something went wrong",
     "error.close": "Close",
+    "col.desk": "Desk",
+    "col.updated": "Updated",
+    "col.alive": "Poller",
+    "desks.title": "Every desk's readers (as their pollers report them)",
+    "desks.card": "card",
+    "desks.alive": "alive",
+    "desks.quiet": "no heartbeat",
 }

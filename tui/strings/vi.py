@@ -184,4 +184,11 @@ STRINGS: dict[str, str] = {
     "help.detail": "Chi tiết thiết bị",
     "error.title": "Có lỗi xảy ra",
     "error.close": "Đóng",
+    "col.desk": "Bàn",
+    "col.updated": "Cập nhật",
+    "col.alive": "Trình quét",
+    "desks.title": "Đầu đọc của mọi bàn (theo trình quét của từng bàn)",
+    "desks.card": "thẻ",
+    "desks.alive": "đang chạy",
+    "desks.quiet": "mất tín hiệu",
 }

@@ -96,6 +96,7 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         self.at_start = True
         self.at_end = True
         self.loading_window = False
+        self._refresh_pending = False
 
     def on_mount(self) -> None:
         labels = ctx(self).labels
@@ -113,6 +114,16 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
     def reload(self) -> None:
         """Re-read the rows on screen (after an action changed one), keeping the cursor."""
         self._fetch("same")
+
+    def refresh_window(self) -> None:
+        """Someone changed the register: re-read the window and the count. A page fetch on
+        its way (the operator paging) is not cancelled: the re-read follows it instead."""
+        if any(w.node is self and w.group == "device-page" and not w.is_finished
+               for w in self.app.workers):
+            self._refresh_pending = True
+            return
+        self._fetch("same")
+        self._count(self.query_state)
 
     @property
     def selected(self) -> DeviceRow | None:
@@ -178,9 +189,10 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
     def _fetch(self, how: str) -> None:
         q = self.query_state
         rows, cursor = list(self.rows_shown), self.cursor_row
+        keep = self.selected.id if how == "same" and self.selected is not None else None
         with ctx(self).register.read() as session:
             result = _fetch_window(session, q, how, rows, cursor, self.window_offset, self.total,
-                                   self.at_start, self.at_end)
+                                   self.at_start, self.at_end, keep)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, q, result)
 
@@ -209,6 +221,9 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         if w.rows:
             self.move_cursor(row=max(0, min(w.cursor, len(w.rows) - 1)), animate=False)
         self._announce()
+        if self._refresh_pending:
+            self._refresh_pending = False
+            self.refresh_window()
 
     def _announce(self) -> None:
         self.post_message(self.WindowChanged(self, self.window_offset + 1 if self.rows_shown else 0,
@@ -225,7 +240,8 @@ class Window:
 
 
 def _fetch_window(session: Any, q: Query, how: str, rows: list[DeviceRow], cursor: int,
-                  offset: int, total: int | None, at_start: bool, at_end: bool) -> Window:
+                  offset: int, total: int | None, at_start: bool, at_end: bool,
+                  keep_id: int | None = None) -> Window:
     """The next window for a move (pure paging arithmetic around ``device_page``)."""
     def page(after: Any, limit: int, backwards: bool = False) -> tuple[list[DeviceRow], bool]:
         p = device_page(session, q.filter, sort=q.sort, after=after, limit=limit,
@@ -258,6 +274,9 @@ def _fetch_window(session: Any, q: Query, how: str, rows: list[DeviceRow], curso
     # "same": re-read from just before the first row, so changed rows show their new state
     before, _ = page(row_key(rows[0], q.sort), 1, backwards=True)
     new, end = page(row_key(before[0], q.sort) if before else None, len(rows))
+    ids = [r.id for r in new]
+    if keep_id in ids:  # the device under the cursor is still listed: stay on it
+        cursor = ids.index(keep_id)
     return Window(new, cursor, offset, at_start, end and at_end)
 
 

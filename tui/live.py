@@ -1,0 +1,58 @@
+"""Other desks' work on screen without pressing refresh: one change watcher for the whole app.
+
+A long-lived thread worker blocks in ``inventory.changes.ChangeWatcher.wait`` (PostgreSQL
+LISTEN/NOTIFY, or SQLite's audit-head check) and posts :class:`RegisterChanged`; the app hands
+it to every open screen that has ``refresh_for_changes``. The worker stops when cancelled (the
+app cancels it on exit) within one wait, and always closes the watcher's listener connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from inventory.changes import Changes, ChangeWatcher
+from inventory.db import Register
+
+log = logging.getLogger(__name__)
+
+WAIT = 0.5  # seconds per wait: how long a cancelled watcher may take to notice
+RETRY = 2.0  # seconds before a watcher that lost the database tries again
+
+
+@dataclass
+class RegisterChanged(Message):
+    """Someone (this app, another TUI, a poller) changed the register."""
+
+    changes: Changes
+
+
+def watch_register(register: Register, post: Any, stop: threading.Event,
+                   stopped: threading.Event) -> None:
+    """Post a :class:`RegisterChanged` for every batch of changes until ``stop`` is set."""
+    watcher: ChangeWatcher | None = None
+    seq: int | None = None
+    try:
+        while not stop.is_set():
+            try:
+                if watcher is None:
+                    watcher = ChangeWatcher(register, since=seq)
+                changes = watcher.wait(WAIT)
+            except Exception as exc:  # the database went away: say so once per try, retry
+                log.warning("change watcher: %s (retrying in %.0f s)", exc, RETRY)
+                if watcher is not None:
+                    seq = watcher.seq
+                    watcher.close()
+                    watcher = None
+                stop.wait(RETRY)
+                continue
+            if changes is not None and not stop.is_set():
+                post(RegisterChanged(changes))
+    finally:
+        if watcher is not None:
+            watcher.close()
+        stopped.set()
