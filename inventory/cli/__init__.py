@@ -1,6 +1,6 @@
 """``tokenfleet``: the composition root.
 
-Each feature adds its command group in a module of this package and one line in
+Each feature adds its command group in a module of this package and registers it in
 ``_register_commands``. Errors are turned into one clear line and an exit code here, in
 ``main``, and nowhere else; the TUI and reports are imported lazily by their commands.
 """
@@ -37,17 +37,22 @@ def cli(ctx: click.Context, db_url: str | None, actor: str | None, verbose: int)
 
 
 def _register_commands() -> None:
-    from . import audit_cmd, db_cmd, devices, holders, io_cmd
+    from . import (
+        access_cmd,
+        alerts_cmd,
+        audit_cmd,
+        db_cmd,
+        devices,
+        holders,
+        io_cmd,
+        poll_cmd,
+        report_cmd,
+        requests_cmd,
+        tui_cmd,
+    )
 
-    for module in (db_cmd, devices, holders, io_cmd, audit_cmd):
-        module.register(cli)
-    for name in ("requests_cmd", "alerts_cmd", "report_cmd", "poll_cmd", "tui_cmd", "access_cmd"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["register"])
-        except ModuleNotFoundError as err:
-            if err.name != f"{__name__}.{name}":
-                raise
-            continue
+    for module in (db_cmd, devices, holders, io_cmd, audit_cmd, requests_cmd, alerts_cmd,
+                   report_cmd, poll_cmd, tui_cmd, access_cmd):
         module.register(cli)
 
 
