@@ -23,6 +23,7 @@ from .data import NOT_SEEN_STATUSES
 from .i18n import Labels
 from .live import RegisterChanged, watch_register
 from .screens.dashboard import DashboardScreen
+from .screens.desk import DeskScreen
 from .screens.devices import DevicesScreen
 from .screens.events import EventsScreen
 from .screens.help import HelpScreen
@@ -43,6 +44,7 @@ class TokenfleetApp(App[None]):
         "holders": HoldersScreen,
         "readers": ReadersScreen,
         "transfers": TransfersScreen,
+        "desk": DeskScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1,f2", "switch_mode('dashboard')", "nav.dashboard", id="dashboard"),
@@ -50,6 +52,7 @@ class TokenfleetApp(App[None]):
         Binding("3,f4", "switch_mode('holders')", "nav.holders", id="holders"),
         Binding("4", "switch_mode('readers')", "nav.readers", id="readers"),
         Binding("5", "switch_mode('transfers')", "nav.transfers", id="transfers"),
+        Binding("6", "switch_mode('desk')", "nav.desk", id="desk"),
         Binding("slash", "search", "nav.search", tooltip="tip.search", show=False, id="search"),
         Binding("question_mark,f1", "help", "nav.help", id="help"),
         Binding("ctrl+t", "toggle_theme", "nav.theme", tooltip="tip.theme", id="theme"),

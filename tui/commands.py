@@ -17,7 +17,7 @@ class TokenfleetCommands(Provider):
         app = self.app
         commands: list[tuple[str, Callable[[], object], str]] = [
             (t(f"nav.{mode}"), partial(app.switch_mode, mode), t("app.title"))
-            for mode in ("dashboard", "devices", "holders", "readers", "transfers")
+            for mode in ("dashboard", "devices", "holders", "readers", "transfers", "desk")
         ]
         commands += [
             (t("nav.help"), partial(app.run_action, "help"), "? / F1"),

@@ -10,11 +10,18 @@ GLOBAL_KEYS: list[tuple[str, str]] = [
     ("3 / F4", "nav.holders"),
     ("4", "nav.readers"),
     ("5", "nav.transfers"),
+    ("6", "nav.desk"),
     ("/", "tip.search"),
     ("ctrl+p", "nav.actions"),
     ("ctrl+t", "tip.theme"),
     ("? / F1", "nav.help"),
     ("ctrl+q", "nav.quit"),
+]
+DESK_KEYS: list[tuple[str, str]] = [
+    ("← →", "help.desk_tabs"),
+    ("Enter", "help.desk_open"),
+    ("s c r x", "help.request_keys"),
+    ("Escape", "nav.back"),
 ]
 DEVICES_KEYS: list[tuple[str, str]] = [
     ("↑ ↓ PgUp PgDn", "help.move"),

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from ..context import ctx
-from ..keymap import DEVICES_KEYS, GLOBAL_KEYS
+from ..keymap import DESK_KEYS, DEVICES_KEYS, GLOBAL_KEYS
 
 
 class HelpScreen(ModalScreen[None]):
@@ -23,7 +23,8 @@ class HelpScreen(ModalScreen[None]):
         t = ctx(self).labels
         with VerticalScroll(id="help-box", classes="modal-box"):
             yield Label(t("help.title"), classes="modal-title")
-            for title, keys in (("help.global", GLOBAL_KEYS), ("help.devices", DEVICES_KEYS)):
+            for title, keys in (("help.global", GLOBAL_KEYS), ("help.devices", DEVICES_KEYS),
+                                ("help.desk", DESK_KEYS)):
                 yield Label(t(title), classes="section-title")
                 table: DataTable[str] = DataTable(show_header=False, cursor_type="none")
                 table.add_columns("key", "what")

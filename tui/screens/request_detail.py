@@ -1,0 +1,173 @@
+"""One certification request: its steps, dossier and subscribers, and its workflow actions.
+
+Submit, complete, reject and cancel go through ``inventory.requests`` (the one place that moves a
+request and, on completion, its devices). A refusal — a missing dossier document, a device whose
+status forbids the move — is shown in place; the transaction is rolled back, nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from inventory import requests
+from inventory.errors import TokenfleetError
+from inventory.requests import dossier_checklist, get_request, subscriber_label
+
+from ..context import ctx
+from ..errors import ShowsWorkerErrors
+
+STEPS = ("submit", "complete", "reject", "cancel")
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    """What the modal shows (plain data, read in a worker)."""
+
+    id: int
+    kind: str
+    state: str
+    agency: str
+    external_ref: str | None
+    steps: list[tuple[str, str | None, datetime | None]]  # (step, who, when)
+    close_reason: str | None
+    dossier: list[tuple[str, bool]]  # (document label, attached)
+    subscribers: list[str]
+
+
+def read_detail(session: Session, request_id: int, lang: str) -> RequestDetail:
+    req = get_request(session, request_id)
+    closed = req.state if req.state in ("completed", "rejected", "cancelled") else "closed"
+    return RequestDetail(
+        id=req.id, kind=req.kind, state=req.state, agency=f"{req.agency.code} · {req.agency.name}",
+        external_ref=req.external_ref,
+        steps=[("created", req.created_by, req.created_at),
+               ("submitted", req.submitted_by, req.submitted_at),
+               (closed, req.closed_by, req.closed_at)],
+        close_reason=req.close_reason,
+        dossier=[(doc.label_vi if lang == "vi" else doc.label_en, attached)
+                 for doc, attached in dossier_checklist(req)],
+        subscribers=[subscriber_label(item) for item in req.items])
+
+
+class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
+    """Returns the result line of a step taken, or None when closed without one."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "close", "nav.back", show=False),
+        Binding("s", "step('submit')", "request.submit", show=False),
+        Binding("c", "step('complete')", "request.complete", show=False),
+        Binding("r", "step('reject')", "request.reject", show=False),
+        Binding("x", "step('cancel')", "request.cancel", show=False),
+    ]
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.detail: RequestDetail | None = None
+        self.result: str | None = None
+
+    def compose(self) -> ComposeResult:
+        t = ctx(self).labels
+        with VerticalScroll(id="request-box", classes="modal-box"):
+            yield Label(t("request.title", id=self.request_id), classes="modal-title")
+            yield Static("", id="request-summary", markup=False)
+            yield Label(t("request.reason"), classes="field-label")
+            yield Input(id="request-reason")
+            yield Static("", id="form-error", markup=False)
+            with Horizontal(classes="buttons"):
+                for step in STEPS:
+                    yield Button(t(f"request.{step}"), id=f"request-{step}",
+                                 variant="primary" if step == "submit" else "default")
+                yield Button(t("form.cancel"), id="request-close")
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="request-detail")
+    def load(self) -> None:
+        c = ctx(self)
+        with c.register.read() as session:
+            detail = read_detail(session, self.request_id, c.labels.lang)
+        self.app.call_from_thread(self._show, detail)
+
+    def _show(self, detail: RequestDetail) -> None:
+        t = ctx(self).labels
+        self.detail = detail
+        lines = [f"{t('col.request_kind')}: {t(f'request_kind.{detail.kind}')}",
+                 f"{t('col.state')}: {t(f'request_state.{detail.state}')}",
+                 f"{t('col.agency')}: {detail.agency}",
+                 f"{t('col.external_ref')}: {detail.external_ref or '—'}", "",
+                 t("request.steps")]
+        for step, who, when in detail.steps:
+            if when is not None:
+                lines.append(f"  {t(f'request.step_{step}')}: {when:%Y-%m-%d %H:%M} · {who}")
+        if detail.close_reason:
+            lines.append(f"  {t('request.reason')}: {detail.close_reason}")
+        lines += ["", t("request.dossier")]
+        lines += [f"  [{'x' if attached else ' '}] {label}" for label, attached in detail.dossier]
+        lines += ["", t("request.subscribers", n=len(detail.subscribers))]
+        lines += [f"  {name}" for name in detail.subscribers]
+        self.query_one("#request-summary", Static).update("\n".join(lines))
+        for step in STEPS:
+            allowed = detail.state in requests.STEPS[step][0]
+            self.query_one(f"#request-{step}", Button).disabled = not allowed
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        step = (event.button.id or "").removeprefix("request-")
+        if step in STEPS:
+            self.action_step(step)
+        else:
+            self.action_close()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+
+    def action_close(self) -> None:
+        self.dismiss(self.result)
+
+    def action_step(self, step: str) -> None:
+        if step in STEPS:
+            self.take_step(step, self.query_one("#request-reason", Input).value.strip())
+
+    def show_refusal(self, message: str) -> None:
+        error = self.query_one("#form-error", Static)
+        error.update(message)
+        error.add_class("shown")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="request-step")
+    def take_step(self, step: str, reason: str) -> None:
+        c = ctx(self)
+        try:
+            with c.register.session() as session:
+                req = get_request(session, self.request_id)
+                if step == "submit":
+                    requests.submit(session, req, actor=c.actor)
+                elif step == "complete":
+                    requests.complete(session, req, actor=c.actor)
+                elif step == "reject":
+                    requests.reject(session, req, actor=c.actor, reason=reason)
+                else:
+                    requests.cancel(session, req, actor=c.actor, reason=reason or None)
+                state = req.state
+        except TokenfleetError as err:
+            self.app.call_from_thread(self.show_refusal, str(err))
+            return
+        message = c.labels("request.done", id=self.request_id,
+                           state=c.labels(f"request_state.{state}"))
+        self.app.call_from_thread(self._done, message)
+
+    def _done(self, message: str) -> None:
+        self.result = message
+        self.query_one("#form-error", Static).remove_class("shown")
+        self.app.notify(message)
+        self.load()

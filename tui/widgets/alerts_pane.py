@@ -1,0 +1,179 @@
+"""The desk's alerts pane: the alert ledger (newest first) and the alert job's heartbeat.
+
+Acknowledge and snooze go through ``inventory.alerts`` (they mark every row of the alert's
+condition and write the audit event). The snooze date is read as the CLI reads it
+(``YYYY-MM-DD`` or ``dd/mm/yyyy``, UTC midnight); a bad date is said on the result line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Input, Static
+from textual.worker import get_current_worker
+
+from inventory import alerts
+from inventory.cli.devices import parse_date
+from inventory.errors import TokenfleetError
+from inventory.models import AlertLedgerEntry, Device
+
+from ..context import ctx
+from ..errors import ShowsWorkerErrors
+
+LIMIT = 300
+COLUMNS = ("col.alert", "col.state", "col.rule", "col.threshold", "col.serial",
+           "col.recipient", "col.attempts", "col.sent_at", "col.snoozed_until")
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    state: str
+    rule: str
+    threshold: int
+    serial: str | None
+    recipient: str
+    attempts: int
+    sent_at: datetime | None
+    snoozed_until: datetime | None
+
+
+def ledger_rows(session: Session, limit: int = LIMIT) -> list[AlertRow]:
+    """The newest ledger rows, as ``tokenfleet alerts list`` shows them."""
+    L = AlertLedgerEntry
+    stmt = (select(L, Device.serial).outerjoin(Device, Device.id == L.device_id)
+            .order_by(L.id.desc()).limit(limit))
+    return [AlertRow(e.id, e.state, e.rule, e.threshold, serial, e.recipient, e.attempts,
+                     e.sent_at, e.snoozed_until) for e, serial in session.execute(stmt)]
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else ""
+
+
+class AlertsPane(ShowsWorkerErrors, Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows_shown: list[AlertRow] = []
+
+    def compose(self) -> ComposeResult:
+        t = ctx(self).labels
+        yield Static("", id="alerts-run", markup=False)
+        with Horizontal(classes="desk-bar"):
+            yield Button(t("desk.ack"), id="alert-ack", variant="primary")
+            yield Input(placeholder=t("desk.snooze_until"), id="snooze-until")
+            yield Button(t("desk.snooze"), id="alert-snooze")
+        yield Static("", id="alerts-result", classes="desk-result", markup=False)
+        table: DataTable[str] = DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
+        for key in COLUMNS:
+            table.add_column(t(key), key=key)
+        yield table
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="desk-alerts")
+    def reload(self) -> None:
+        with ctx(self).register.read() as session:
+            rows = ledger_rows(session)
+            run = alerts.last_run(session)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, rows, run)
+
+    def _show(self, rows: list[AlertRow], run: alerts.RunInfo | None) -> None:
+        t = ctx(self).labels
+        if run is None:
+            heartbeat = t("desk.alerts_never")
+        else:
+            heartbeat = t("desk.alerts_run", started=_when(run.started_at), host=run.host,
+                          outcome=run.outcome,
+                          success=_when(run.last_success_at) or t("desk.never"))
+            if run.error:
+                heartbeat += f"\n{run.error}"
+        self.query_one("#alerts-run", Static).update(heartbeat)
+        self.rows_shown = rows
+        table = self.query_one("#alerts", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for r in rows:
+            table.add_row(f"#{r.id}", t(f"alert_state.{r.state}"), t(f"alert_rule.{r.rule}"),
+                          str(r.threshold), r.serial or "", r.recipient, str(r.attempts),
+                          _when(r.sent_at), _when(r.snoozed_until), key=str(r.id))
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+
+    @property
+    def selected(self) -> AlertRow | None:
+        row = self.query_one("#alerts", DataTable).cursor_row
+        return self.rows_shown[row] if 0 <= row < len(self.rows_shown) else None
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "snooze-until":
+            event.stop()
+            self.request_snooze()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "alert-ack":
+            event.stop()
+            entry = self.selected
+            if entry is None:
+                self.show_result(ctx(self).labels("desk.pick_alert"), ok=False)
+                return
+            self.apply(entry.id, None)
+        elif event.button.id == "alert-snooze":
+            event.stop()
+            self.request_snooze()
+
+    def request_snooze(self) -> None:
+        """Check the date here first: a bad one is said in place and nothing is written."""
+        t = ctx(self).labels
+        entry = self.selected
+        if entry is None:
+            self.show_result(t("desk.pick_alert"), ok=False)
+            return
+        text = self.query_one("#snooze-until", Input).value.strip()
+        if not text:
+            self.show_result(t("form.need_value", field=t("desk.snooze_until")), ok=False)
+            return
+        try:
+            until = parse_date(text)
+        except click.BadParameter as err:
+            self.show_result(err.message, ok=False)
+            return
+        self.apply(entry.id, until)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="desk-alerts-action")
+    def apply(self, entry_id: int, until: datetime | None) -> None:
+        """Acknowledge (``until`` None) or snooze one alert's condition."""
+        c = ctx(self)
+        try:
+            with c.register.session() as session:
+                if until is None:
+                    n = alerts.acknowledge(session, actor=c.actor, entry_id=entry_id)
+                    message = c.labels("desk.acked", id=entry_id, n=n)
+                else:
+                    n = alerts.snooze(session, actor=c.actor, until=until, entry_id=entry_id)
+                    message = c.labels("desk.snoozed", id=entry_id, n=n,
+                                       until=f"{until:%Y-%m-%d}")
+        except TokenfleetError as err:
+            self.app.call_from_thread(self.show_result, str(err), False)
+            return
+        self.app.call_from_thread(self._done, message)
+
+    def _done(self, message: str) -> None:
+        self.show_result(message, ok=True)
+        self.app.notify(message)
+        self.reload()
+
+    def show_result(self, message: str, ok: bool = True) -> None:
+        result = self.query_one("#alerts-result", Static)
+        result.update(message)
+        result.set_class(not ok, "refused")

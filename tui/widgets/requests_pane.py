@@ -1,0 +1,90 @@
+"""The desk's requests pane: every certification request, newest first, filtered by state.
+
+Enter on a row opens the request (``RequestDetailModal``), where its workflow steps are taken;
+the list re-reads when the modal closes and when another desk changes the register.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Select
+from textual.worker import get_current_worker
+
+from inventory.models import REQUEST_STATES
+from inventory.request_figures import RequestRow, list_requests
+
+from ..context import ctx
+from ..errors import ShowsWorkerErrors
+
+LIMIT = 500
+COLUMNS = ("col.request", "col.request_kind", "col.state", "col.agency", "col.subscribers",
+           "col.external_ref", "col.created", "col.days_open", "col.missing")
+ALL = "all"
+
+
+class RequestsPane(ShowsWorkerErrors, Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows_shown: list[RequestRow] = []
+
+    def compose(self) -> ComposeResult:
+        t = ctx(self).labels
+        with Horizontal(classes="desk-bar"):
+            yield Label(t("desk.state_filter"), classes="field-label")
+            yield Select([(t("desk.all_states"), ALL),
+                          *((t(f"request_state.{s}"), s) for s in REQUEST_STATES)],
+                         value=ALL, allow_blank=False, id="request-state")
+        table: DataTable[str] = DataTable(id="requests", cursor_type="row", zebra_stripes=True)
+        for key in COLUMNS:
+            table.add_column(t(key), key=key)
+        yield table
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @property
+    def state(self) -> str | None:
+        value = self.query_one("#request-state", Select).value
+        return value if isinstance(value, str) and value != ALL else None
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "request-state":
+            event.stop()
+            self.reload()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="desk-requests")
+    def reload(self) -> None:
+        c = ctx(self)
+        with c.register.read() as session:
+            rows = list_requests(session, state=self.state, now=c.now(), limit=LIMIT)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows: list[RequestRow]) -> None:
+        t = ctx(self).labels
+        self.rows_shown = rows
+        table = self.query_one("#requests", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for r in rows:
+            table.add_row(f"#{r.id}", t(f"request_kind.{r.kind}"), t(f"request_state.{r.state}"),
+                          r.agency_code, str(r.subscribers), r.external_ref or "",
+                          f"{r.created_at:%Y-%m-%d}", f"{r.days_open:g}", r.missing_documents,
+                          key=str(r.id))
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id != "requests" or event.row_key.value is None:
+            return
+        event.stop()
+        from ..screens.request_detail import RequestDetailModal
+
+        def closed(_: str | None) -> None:
+            self.reload()
+
+        self.app.push_screen(RequestDetailModal(int(event.row_key.value)), closed)
