@@ -7,6 +7,7 @@ Needs tmux (Debian package ``tmux``). Without it the test skips with a reason on
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,18 +75,28 @@ def test_tokenfleet_tui_in_tmux_finds_a_holder_without_accents(tmp_path: Path,
                     tmux_session, "-x", "160", "-y", "45",
                     f"env -u COLUMNS -u LINES {env} {command} tui --start devices"], check=True)
     wait_for(tmux_session, "of 300")
-    # Keys sent while the app is still probing the terminal are dropped by the terminal: type
-    # again until the search box shows them (a readiness wait, like a person re-typing).
+    # A key can land before the app has finished starting (or before "/" has moved the focus):
+    # like a person, look at the search box and type again until it reads exactly "dang".
+    def keys(*args: str) -> None:
+        subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, *args], check=True)
+
+    typed = re.compile(r"▊  dang\s*▎")
     for _ in range(10):
-        subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "/"], check=True)
-        subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "-l", "dang"],
-                       check=True)
+        keys("Escape")  # out of the box (or any menu a stray key opened)
+        keys("/")
+        time.sleep(0.3)  # let the focus land before typing (not a timing assertion)
+        keys("C-e", "C-u")  # cursor to the end, then clear the box
+        keys("-l", "dang")
         try:
-            wait_for(tmux_session, "▊  dang", timeout=3)
+            wait_for(tmux_session, "dang", timeout=3, ready=lambda s: bool(typed.search(s)))
             break
         except AssertionError:
             continue
-    shown = wait_for(tmux_session, "Đặng", ready=lambda s: "of 300" not in s)
+    def only_dang(shown: str) -> bool:  # the search has been applied to the table
+        rows = device_rows(shown)
+        return bool(rows) and all("Đặng" in line for line in rows)
+
+    shown = wait_for(tmux_session, "Đặng", ready=only_dang)
     rows = device_rows(shown)
     assert rows and all("Đặng" in line for line in rows), shown
     assert "dang" in shown  # what was typed, in the search box
