@@ -22,6 +22,7 @@ from inventory import requests
 from inventory.errors import TokenfleetError
 from inventory.requests import dossier_checklist, get_request, subscriber_label
 
+from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 
@@ -69,6 +70,8 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
         Binding("x", "step('cancel')", "request.cancel", show=False),
     ]
 
+    AUTO_FOCUS = None  # the step keys must not land in the reason box: focus goes to a button
+
     def __init__(self, request_id: int) -> None:
         super().__init__()
         self.request_id = request_id
@@ -76,6 +79,7 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
         self.result: str | None = None
 
     def compose(self) -> ComposeResult:
+        localise_bindings(self, ctx(self).labels)
         t = ctx(self).labels
         with VerticalScroll(id="request-box", classes="modal-box"):
             yield Label(t("request.title", id=self.request_id), classes="modal-title")
@@ -120,6 +124,9 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
         for step in STEPS:
             allowed = detail.state in requests.STEPS[step][0]
             self.query_one(f"#request-{step}", Button).disabled = not allowed
+        if not isinstance(self.focused, Input):
+            enabled = [b for b in self.query(Button) if not b.disabled]
+            enabled[0].focus()  # the close button is always enabled
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
