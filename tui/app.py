@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from inventory.changes import Changes
@@ -102,8 +103,12 @@ class TokenfleetApp(App[None]):
         """Every open screen re-reads what ``changes`` affects (``refresh_for_changes``)."""
         for screen in self.screen_stack:
             refresh = getattr(screen, "refresh_for_changes", None)
-            if callable(refresh):
+            if not callable(refresh) or not screen.is_mounted:
+                continue
+            try:
                 refresh(changes)
+            except NoMatches:  # a late notice while the screen is torn down: nothing to redo
+                continue
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
