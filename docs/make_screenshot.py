@@ -10,8 +10,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from inventory import demo
-from inventory.db import Register
+from inventory.demo import city as demo
+from inventory.register.db import Register
 from tui.app import TokenfleetApp
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from inventory.config import Settings
-from inventory.db import include_object, make_engine
-from inventory.models import Base
+from inventory.register.config import Settings
+from inventory.register.db import include_object, make_engine
+from inventory.register.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from inventory.models import DEVICE_STATUSES
+from inventory.register.models import DEVICE_STATUSES
 
 from .figures import FIGURE_KEYS, KIND_STATUS_COLUMNS, AgencyTally
 from .tables import Column

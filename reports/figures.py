@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from inventory.models import DEVICE_KINDS, DEVICE_STATUSES, Event
+from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, Event
 
 from .pointintime import (
     IN_USE,

@@ -17,8 +17,8 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from inventory.errors import ConfigurationError, ValidationError
-from inventory.handovers import HandoverRecord
+from inventory.desk.handovers import HandoverRecord
+from inventory.register.errors import ConfigurationError, ValidationError
 
 GIVER = "Sở Thông tin và Truyền thông (Trung tâm Công nghệ thông tin và Truyền thông)"
 COPY_LABELS = ("Bản 1: Bên giao giữ", "Bản 2: Bên nhận giữ")

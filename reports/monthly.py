@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from inventory.db import Register
-from inventory.errors import ValidationError
-from inventory.models import utcnow
+from inventory.register.db import Register
+from inventory.register.errors import ValidationError
+from inventory.register.models import utcnow
 
 from .csv_output import MonthlyCsv
 from .figures import AgencyTally, issuance_trend, month_figures

@@ -29,8 +29,8 @@ from sqlalchemy import Subquery, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
-from inventory.errors import ValidationError
-from inventory.models import Agency, AgencyHistory, Certificate, Device, Event, Holder
+from inventory.register.errors import ValidationError
+from inventory.register.models import Agency, AgencyHistory, Certificate, Device, Event, Holder
 
 IN_USE = ("issued", "locked")
 OPEN_CASES = ("locked", "lost")

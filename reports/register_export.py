@@ -1,6 +1,6 @@
 """``tokenfleet export FILE``: the whole register, one row per device, as .xlsx or .csv.
 
-Headers are names ``inventory.importing.ALIASES`` accepts, so an export re-imports as is
+Headers are names ``inventory.fleet.importing.ALIASES`` accepts, so an export re-imports as is
 (masked ID numbers are ignored by the import). Devices stream by keyset pages from
 ``iter_devices``; the holder, device and certificate details each page needs come from three
 small ``IN`` look-ups, so memory stays flat at a million devices. Text is written with
@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.db import Register
-from inventory.errors import ValidationError
-from inventory.lifecycle import mask_national_id
-from inventory.models import Certificate, Device, Holder
-from inventory.queries import DeviceRow, iter_devices
+from inventory.fleet.lifecycle import mask_national_id
+from inventory.fleet.queries import DeviceRow, iter_devices
+from inventory.register.db import Register
+from inventory.register.errors import ValidationError
+from inventory.register.models import Certificate, Device, Holder
 
 COLUMNS = ("serial", "kind", "status", "holder", "title", "national_id", "email", "phone",
            "agency_code", "agency", "manufacturer", "model", "phone_number", "lock_count",

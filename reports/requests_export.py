@@ -13,8 +13,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from inventory.errors import ValidationError
-from inventory.request_figures import IntakeRow
+from inventory.desk.figures import IntakeRow
+from inventory.register.errors import ValidationError
 
 INTAKE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     # (field, Vietnamese header the CA's template uses, width)

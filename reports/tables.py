@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from inventory.lifecycle import mask_national_id
+from inventory.fleet.lifecycle import mask_national_id
 
 from .pointintime import ActivityRow, AgencyResolver, DeviceAt
 

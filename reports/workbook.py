@@ -18,7 +18,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from inventory.models import DEVICE_STATUSES
+from inventory.register.models import DEVICE_STATUSES
 
 from .figures import FIGURE_KEYS, KIND_STATUS_COLUMNS, AgencyCounts, AgencyTally
 from .labels import Labels

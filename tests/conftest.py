@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine, text
 
-from inventory import db as dbmod
-from inventory.db import Register
+from inventory.register import db as dbmod
+from inventory.register.db import Register
 
 PG_URL = os.environ.get("TOKENFLEET_TEST_PG_URL")
 REQUIRE_PG = os.environ.get("TOKENFLEET_REQUIRE_PG") == "1"
@@ -97,7 +97,7 @@ def register(db_url: str) -> Iterator[Register]:
 @pytest.fixture
 def demo_register(register: Register) -> Register:
     """A small demo city (fixed seed and clock) on each backend."""
-    from inventory import demo
+    from inventory.demo import city as demo
 
     with register.session() as session:
         demo.generate(session.connection(), devices=300, seed=7, now=FIXED_NOW)

@@ -1,12 +1,12 @@
 """The lifecycle actions the UI offers for a device, in menu order, and which need confirming.
 
-Which are allowed comes from ``inventory.lifecycle.allowed_moves`` (the one state machine);
+Which are allowed comes from ``inventory.fleet.lifecycle.allowed_moves`` (the one state machine);
 the UI only adds the two that are not status moves (renew, edit holder) and the keys.
 """
 
 from __future__ import annotations
 
-from inventory import lifecycle
+from inventory.fleet import lifecycle
 
 # action → key on the devices table and the detail screen
 ACTION_KEYS: dict[str, str] = {

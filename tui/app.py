@@ -14,8 +14,8 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
-from inventory.changes import Changes
-from inventory.db import Register
+from inventory.register.changes import Changes
+from inventory.register.db import Register
 
 from .bindings import localise_bindings
 from .commands import TokenfleetCommands

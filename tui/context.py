@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from inventory.db import Register
-from inventory.models import utcnow
+from inventory.register.db import Register
+from inventory.register.models import utcnow
 
 from .i18n import Labels
 

@@ -1,4 +1,4 @@
-"""The reads the screens need beyond ``inventory.queries``: dashboard figures, agency counts.
+"""The reads the screens need beyond ``inventory.fleet.queries``: dashboard figures, agency counts.
 
 Every function takes a session from ``register.read()`` and returns plain data, so the workers
 that call them never hand ORM rows to the UI thread. All are index-backed aggregates: nothing
@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.models import Agency, Device, Event, Holder
-from inventory.queries import DeviceFilter, count_devices
+from inventory.fleet.queries import DeviceFilter, count_devices
+from inventory.register.models import Agency, Device, Event, Holder
 
 EXPIRY_WINDOWS = (7, 30, 60, 90)
 NOT_SEEN_STATUSES = ("issued", "locked")  # only devices out with holders can be "unseen"
@@ -84,7 +84,8 @@ def dashboard_figures(session: Session, now: datetime, *, not_seen_days: int = 3
 
 def optional_figures(session: Session, now: datetime) -> list[tuple[str, dict[str, Any]]]:
     """(label key, values) from features that may not be installed: the alert job's heartbeat
-    (``inventory.alerts.last_run``) and this month's unlock turnaround (``inventory.unlock``)."""
+    (``inventory.alerts.last_run``) and this month's unlock turnaround
+    (``inventory.desk.unlock_desk``)."""
     lines: list[tuple[str, dict[str, Any]]] = []
     if importlib.util.find_spec("inventory.alerts") is not None:
         import inventory.alerts as alerts
@@ -95,8 +96,8 @@ def optional_figures(session: Session, now: datetime) -> list[tuple[str, dict[st
             lines.append(("dash.alerts_last_run",
                           {"when": f"{run.started_at:%Y-%m-%d %H:%M} ({run.outcome})"})
                          if run is not None else ("dash.alerts_never", {}))
-    if importlib.util.find_spec("inventory.unlock") is not None:
-        import inventory.unlock as unlock
+    if importlib.util.find_spec("inventory.desk.unlock_desk") is not None:
+        import inventory.desk.unlock_desk as unlock
 
         turnaround = getattr(unlock, "unlock_turnaround", None)
         if callable(turnaround):

@@ -2,7 +2,7 @@
 
 Every screen and widget that starts a worker mixes in :class:`ShowsWorkerErrors`: its single
 ``on_worker_state_changed`` handler opens the error modal with the error's ``title`` (the
-project's :class:`~inventory.errors.TokenfleetError` carries one) and message.
+project's :class:`~inventory.register.errors.TokenfleetError` carries one) and message.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 
 from textual.worker import Worker, WorkerState
 
-from inventory.errors import TokenfleetError
+from inventory.register.errors import TokenfleetError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Other desks' work on screen without pressing refresh: one change watcher for the whole app.
 
-A long-lived thread worker blocks in ``inventory.changes.ChangeWatcher.wait`` (PostgreSQL
+A long-lived thread worker blocks in ``inventory.register.changes.ChangeWatcher.wait`` (PostgreSQL
 LISTEN/NOTIFY, or SQLite's audit-head check) and posts :class:`RegisterChanged`; the app hands
 it to every open screen that has ``refresh_for_changes``. The worker stops when cancelled (the
 app cancels it on exit) within one wait, and always closes the watcher's listener connection.
@@ -15,8 +15,8 @@ from typing import Any
 
 from textual.message import Message
 
-from inventory.changes import Changes, ChangeWatcher
-from inventory.db import Register
+from inventory.register.changes import Changes, ChangeWatcher
+from inventory.register.db import Register
 
 log = logging.getLogger(__name__)
 

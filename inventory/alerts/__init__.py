@@ -18,9 +18,9 @@ Exit codes of ``tokenfleet alerts run`` (for cron wrappers and monitoring):
 The TUI uses ``last_run`` (the heartbeat), ``acknowledge`` and ``snooze``.
 """
 
-from .ledger import RunInfo, acknowledge, last_run, ledger_counts, snooze
-from .rules import Alert, crossed_threshold, due_alerts
-from .runner import (
+from inventory.alerts.ledger import RunInfo, acknowledge, last_run, ledger_counts, snooze
+from inventory.alerts.rules import Alert, crossed_threshold, due_alerts
+from inventory.alerts.runner import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -31,7 +31,7 @@ from .runner import (
     RunResult,
     run_alerts,
 )
-from .settings import AlertSettings, SmtpSettings
+from inventory.alerts.settings import AlertSettings, SmtpSettings
 
 __all__ = [
     "EXIT_CONFIG",

@@ -16,9 +16,9 @@ from email.utils import formatdate, make_msgid
 from functools import lru_cache
 from typing import IO, Any
 
-from .digest import LABELS, Digest
-from .rules import AgencyInfo, Alert
-from .settings import SmtpSettings
+from inventory.alerts.digest import LABELS, Digest
+from inventory.alerts.rules import AgencyInfo, Alert
+from inventory.alerts.settings import SmtpSettings
 
 SMTP_TIMEOUT_S = 30
 JSONL_RECIPIENT = "jsonl"  # the ledger's recipient for the JSON lines channel

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from .rules import RULE_ORDER, AgencyInfo, Alert
+from inventory.alerts.rules import RULE_ORDER, AgencyInfo, Alert
 
 LABELS = {
     "vi": {

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..errors import NotFoundError, ValidationError
-from ..models import AlertLedgerEntry, AlertRun, Device, utcnow
-from .rules import Alert, candidate_subjects
-from .settings import AlertSettings
+from inventory.alerts.rules import Alert, candidate_subjects
+from inventory.alerts.settings import AlertSettings
+from inventory.register import audit
+from inventory.register.errors import NotFoundError, ValidationError
+from inventory.register.models import AlertLedgerEntry, AlertRun, Device, utcnow
 
 CHUNK = 2000
 

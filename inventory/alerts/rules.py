@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ..models import Agency, Certificate, Device, Holder, ServiceRequest
-from .settings import AlertSettings
+from inventory.alerts.settings import AlertSettings
+from inventory.register.models import Agency, Certificate, Device, Holder, ServiceRequest
 
 # Digest order: most urgent rule first.
 RULE_ORDER = ("cert_expired", "cert_expiring", "device_locked", "request_pending",

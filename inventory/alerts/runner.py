@@ -17,14 +17,14 @@ from typing import IO, Any
 
 from sqlalchemy import text
 
-from ..db import Register
-from ..errors import TokenfleetError
-from ..models import utcnow
-from . import ledger
-from .channels import JSONL_RECIPIENT, JsonLinesChannel, SmtpChannel, alert_record
-from .digest import Digest, render
-from .rules import RULE_ORDER, AgencyInfo, Alert, agency_directory, due_alerts
-from .settings import AlertSettings, SmtpSettings
+from inventory.alerts import ledger
+from inventory.alerts.channels import JSONL_RECIPIENT, JsonLinesChannel, SmtpChannel, alert_record
+from inventory.alerts.digest import Digest, render
+from inventory.alerts.rules import RULE_ORDER, AgencyInfo, Alert, agency_directory, due_alerts
+from inventory.alerts.settings import AlertSettings, SmtpSettings
+from inventory.register.db import Register
+from inventory.register.errors import TokenfleetError
+from inventory.register.models import utcnow
 
 EXIT_NOTHING = 0
 EXIT_SENT = 10

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigurationError
+from inventory.register.errors import ConfigurationError
 
 DEFAULT_THRESHOLDS = (60, 30, 14, 7, 1)
 SMTP_SECURITY = ("none", "starttls", "ssl")

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from ..errors import TokenfleetError
-from .context import AppContext, pass_app
+from inventory.cli.context import AppContext, pass_app
+from inventory.register.errors import TokenfleetError
 
 EXIT_USAGE = 2
 
@@ -37,7 +37,7 @@ def cli(ctx: click.Context, db_url: str | None, actor: str | None, verbose: int)
 
 
 def _register_commands() -> None:
-    from . import (
+    from inventory.cli import (
         access_cmd,
         alerts_cmd,
         audit_cmd,

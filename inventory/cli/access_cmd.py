@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from .. import access
-from ..models import ROLES, Operator
-from .context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.register import operators
+from inventory.register.models import ROLES, Operator
 
 
 def register(cli: click.Group) -> None:
@@ -26,7 +26,7 @@ def operator_group() -> None:
 def operator_set(app: AppContext, name: str, role: str) -> None:
     """Add an operator or change their role (admins only, once any operator exists)."""
     with app.register().session() as session:
-        access.set_operator(session, name, role, actor=app.actor)
+        operators.set_operator(session, name, role, actor=app.actor)
     click.echo(f"operator {name}: {role}")
 
 
@@ -36,7 +36,7 @@ def operator_set(app: AppContext, name: str, role: str) -> None:
 def operator_disable(app: AppContext, name: str) -> None:
     """Take an operator's access away (their past actions stay in the audit trail)."""
     with app.register().session() as session:
-        access.disable_operator(session, name, actor=app.actor)
+        operators.disable_operator(session, name, actor=app.actor)
     click.echo(f"operator {name} disabled")
 
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import click
 from sqlalchemy import select
 
-from .. import alerts
-from ..errors import ConfigurationError
-from ..models import ALERT_STATES, AlertLedgerEntry, Device, utcnow
-from .context import FORMATS, AppContext, emit, pass_app
-from .devices import parse_date
+from inventory import alerts
+from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.devices import parse_date
+from inventory.register.errors import ConfigurationError
+from inventory.register.models import ALERT_STATES, AlertLedgerEntry, Device, utcnow
 
 RUN_HELP = """Send the alerts that are due (run it hourly from cron).
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from .. import audit
-from ..models import Event
-from .context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.register import audit
+from inventory.register.models import Event
 
 
 def register(cli: click.Group) -> None:
@@ -35,7 +35,7 @@ def audit_verify(app: AppContext) -> None:
 @pass_app
 def audit_log(app: AppContext, serial: str | None, limit: int, fmt: str) -> None:
     """The newest audit events (of one device with --device)."""
-    from ..queries import get_device
+    from inventory.fleet.queries import get_device
 
     with app.register().read() as session:
         stmt = select(Event).order_by(Event.seq.desc()).limit(limit)

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from ..config import Settings
-from ..db import Register
+from inventory.register.config import Settings
+from inventory.register.db import Register
 
 FORMATS = click.Choice(["table", "json", "csv"])
 

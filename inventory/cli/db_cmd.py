@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from .. import db as dbmod
-from .. import demo as demomod
-from ..db import Register
-from ..errors import SchemaTooNewError
-from .context import AppContext, pass_app
+from inventory.cli.context import AppContext, pass_app
+from inventory.demo import city as demomod
+from inventory.register import db as dbmod
+from inventory.register.db import Register
+from inventory.register.errors import SchemaTooNewError
 
 
 def register(cli: click.Group) -> None:
@@ -67,7 +67,7 @@ def demo(app: AppContext, n: int, seed: int, if_empty: bool) -> None:
     with reg.engine.connect() as conn:
         from sqlalchemy import func, select
 
-        from ..models import Device
+        from inventory.register.models import Device
 
         if if_empty and conn.scalar(select(func.count()).select_from(Device)):
             click.echo("the register already holds devices: demo skipped")
@@ -89,7 +89,7 @@ def db_check(app: AppContext) -> None:
     """Connectivity, schema revision and the audit chain; non-zero exit on any problem."""
     import time
 
-    from .. import audit
+    from inventory.register import audit
 
     engine = dbmod.make_engine(app.settings.database_url)
     try:
@@ -117,7 +117,7 @@ def db_check(app: AppContext) -> None:
 def db_backup(app: AppContext, target: Path) -> None:
     """Back up the register while it is in use (SQLite: online backup API; PostgreSQL:
     pg_dump custom format)."""
-    from .. import backup
+    from inventory.register import backup
 
     backup.backup(app.register().engine, target)
     click.echo(f"backup written to {target}")
@@ -129,7 +129,7 @@ def db_backup(app: AppContext, target: Path) -> None:
 @pass_app
 def db_restore(app: AppContext, source: Path, yes: bool) -> None:
     """Replace the register's contents with a backup, then verify its audit chain."""
-    from .. import audit, backup
+    from inventory.register import audit, backup
 
     if not yes:
         click.confirm(f"Replace everything in {dbmod.safe_url(app.settings.database_url)} "

@@ -10,13 +10,14 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .. import lifecycle, unlock
-from ..errors import ConfigurationError
-from ..handovers import get_handover, handover_records, mark_received
-from ..models import Handover
-from ..queries import get_device
-from .context import FORMATS, AppContext, emit, pass_app
-from .devices import parse_date
+from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.devices import parse_date
+from inventory.desk import unlock_desk as unlock
+from inventory.desk.handovers import get_handover, handover_records, mark_received
+from inventory.fleet import lifecycle
+from inventory.fleet.queries import get_device
+from inventory.register.errors import ConfigurationError
+from inventory.register.models import Handover
 
 
 @click.group("handover")

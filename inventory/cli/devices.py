@@ -9,10 +9,16 @@ from datetime import UTC, datetime, timedelta
 import click
 from sqlalchemy.orm import Session
 
-from .. import lifecycle
-from ..models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS, Device
-from ..queries import DeviceFilter, device_detail, get_device, get_holder, iter_devices
-from .context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.fleet import lifecycle
+from inventory.fleet.queries import (
+    DeviceFilter,
+    device_detail,
+    get_device,
+    get_holder,
+    iter_devices,
+)
+from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS, Device
 
 LIST_COLUMNS = ("serial", "kind", "status", "holder", "agency_code", "lock_count", "not_after",
                 "last_seen_at")

@@ -5,11 +5,17 @@ from __future__ import annotations
 import click
 from sqlalchemy import func, select
 
-from .. import lifecycle
-from ..models import AGENCY_KINDS, Agency, Device
-from ..queries import DeviceFilter, agency_by_code, find_agencies, find_holders, get_holder
-from ..queries import iter_devices as _iter_devices
-from .context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.fleet import lifecycle
+from inventory.fleet.queries import (
+    DeviceFilter,
+    agency_by_code,
+    find_agencies,
+    find_holders,
+    get_holder,
+)
+from inventory.fleet.queries import iter_devices as _iter_devices
+from inventory.register.models import AGENCY_KINDS, Agency, Device
 
 
 def register(cli: click.Group) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .. import importing
-from .context import AppContext, pass_app
+from inventory.cli.context import AppContext, pass_app
+from inventory.fleet import importing
 
 
 def register(cli: click.Group) -> None:

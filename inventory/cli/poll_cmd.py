@@ -14,14 +14,14 @@ from typing import Any
 
 import click
 
-from .. import sync
-from ..errors import ConfigurationError
-from .context import AppContext, emit, pass_app
+from inventory.cli.context import AppContext, emit, pass_app
+from inventory.readers import sync
+from inventory.register.errors import ConfigurationError
 
 
 def _hardware_config(app: AppContext, modules: tuple[str, ...], no_pcsc: bool,
                      no_pkcs11: bool, wait_timeout: float = 1.0) -> Any:
-    from ..hardware import HardwareConfig
+    from inventory.readers.hardware import HardwareConfig
 
     paths = () if no_pkcs11 else (modules or app.settings.pkcs11_modules)
     if no_pcsc and not paths:
@@ -77,7 +77,7 @@ def poll(app: AppContext, mode: str, modules: tuple[str, ...], no_pcsc: bool, no
     if mode == "watch":
         _watch(app, _hardware_config(app, modules, no_pcsc, no_pkcs11, 0.5), desk)
         return
-    from ..hardware import scan_once
+    from inventory.readers.hardware import scan_once
 
     config = _hardware_config(app, modules, no_pcsc, no_pkcs11)
     register = app.register()
@@ -104,8 +104,8 @@ def poll(app: AppContext, mode: str, modules: tuple[str, ...], no_pcsc: bool, no
 
 
 def _watch(app: AppContext, config: Any, desk: str) -> None:
-    from ..desk_sync import DeskSync
-    from ..hardware import Poller
+    from inventory.readers.hardware import Poller
+    from inventory.readers.station import DeskSync
 
     stop = threading.Event()
 
@@ -153,7 +153,7 @@ def stocktake_group() -> None:
 @pass_app
 def stocktake_start(app: AppContext, agency_code: str) -> None:
     """Open a stocktake: the register's expected devices are listed; pollers tick them."""
-    from .. import stocktake
+    from inventory.readers import stocktake
 
     with app.register().session() as s:
         take = stocktake.start(s, agency_code, app.actor)
@@ -211,7 +211,7 @@ _output = click.option("--output", type=click.Path(dir_okay=False), metavar="FIL
 @pass_app
 def stocktake_status(app: AppContext, take_id: int | None, fmt: str, output: str | None) -> None:
     """Seen, missing, unexpected and duplicate-scanned devices so far."""
-    from .. import stocktake
+    from inventory.readers import stocktake
 
     with app.register().read() as s:
         _show(stocktake.status(s, take_id), fmt, output)
@@ -223,7 +223,7 @@ def stocktake_status(app: AppContext, take_id: int | None, fmt: str, output: str
 @pass_app
 def stocktake_finish(app: AppContext, fmt: str, output: str | None) -> None:
     """Close the open stocktake and print its result."""
-    from .. import stocktake
+    from inventory.readers import stocktake
 
     with app.register().session() as s:
         result = stocktake.finish(s, app.actor)

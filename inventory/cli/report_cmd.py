@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .context import AppContext, pass_app
+from inventory.cli.context import AppContext, pass_app
 
 
 def register(cli: click.Group) -> None:

@@ -11,23 +11,29 @@ from typing import Any
 
 import click
 
-from .. import requests as rq
-from ..ca_answer import import_answer
-from ..errors import ImportFileError, RowProblem, ValidationError
-from ..importing import _header_key, _text, read_table
-from ..lifecycle import CertificateData, mask_national_id
-from ..models import DEVICE_KINDS, HANDOVER_METHODS, REQUEST_KINDS, REQUEST_STATES, utcnow
-from ..queries import agency_by_code, get_holder
-from ..request_figures import intake_rows, list_requests, pending_requests, request_turnaround
-from .context import FORMATS, AppContext, emit, pass_app
-from .devices import parse_date
+from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.devices import parse_date
+from inventory.desk import requests as rq
+from inventory.desk.ca_exchange import import_answer
+from inventory.desk.figures import intake_rows, list_requests, pending_requests, request_turnaround
+from inventory.fleet.importing import _header_key, _text, read_table
+from inventory.fleet.lifecycle import CertificateData, mask_national_id
+from inventory.fleet.queries import agency_by_code, get_holder
+from inventory.register.errors import ImportFileError, RowProblem, ValidationError
+from inventory.register.models import (
+    DEVICE_KINDS,
+    HANDOVER_METHODS,
+    REQUEST_KINDS,
+    REQUEST_STATES,
+    utcnow,
+)
 
 LIST_COLUMNS = ("id", "kind", "state", "agency_code", "subscribers", "external_ref",
                 "created_at", "submitted_at", "closed_at", "days_open", "missing_documents")
 
 
 def register(cli: click.Group) -> None:
-    from .desk_cmd import handover_group, unlock_group
+    from inventory.cli.desk_cmd import handover_group, unlock_group
 
     cli.add_command(request_group)
     cli.add_command(handover_group)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .context import AppContext, pass_app
+from inventory.cli.context import AppContext, pass_app
 
 START_SCREENS = ("dashboard", "devices", "holders", "readers", "transfers")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import inventory.models.base
+import inventory.register.models.base
 
 revision: str = "0006_alerts"
 down_revision: str | None = "0007_unlock_desk"
@@ -17,7 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _when(name: str, nullable: bool = True) -> sa.Column:
-    return sa.Column(name, inventory.models.base.UTCDateTime(timezone=True), nullable=nullable)
+    return sa.Column(name, inventory.register.models.base.UTCDateTime(timezone=True), nullable=nullable)
 
 
 def upgrade() -> None:

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import inventory.models.base
+import inventory.register.models.base
 
 revision: str = "0007_unlock_desk"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UTC_DATETIME = inventory.models.base.UTCDateTime(timezone=True)
+UTC_DATETIME = inventory.register.models.base.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

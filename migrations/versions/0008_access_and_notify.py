@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import inventory.models.base
+import inventory.register.models.base
 
 revision: str = "0008_access_and_notify"
 down_revision: str | None = "0006_alerts"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", inventory.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", inventory.register.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=120), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operators")),
         sa.UniqueConstraint("name", name=op.f("uq_operators_name")),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import inventory.models.base
+import inventory.register.models.base
 
 revision: str = '0009_stocktake'
 down_revision: str | None = '0008_access_and_notify'
@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.Column('serial', sa.String(length=64), nullable=True),
     sa.Column('profile', sa.String(length=40), nullable=True),
     sa.Column('error', sa.String(length=300), nullable=True),
-    sa.Column('updated_at', inventory.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('heartbeat_at', inventory.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', inventory.register.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', inventory.register.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_readers')),
     sa.UniqueConstraint('desk', 'reader', name=op.f('uq_desk_readers_desk_reader'))
     )
@@ -37,9 +37,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
-    sa.Column('started_at', inventory.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', inventory.register.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_by', sa.String(length=120), nullable=False),
-    sa.Column('finished_at', inventory.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', inventory.register.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_by', sa.String(length=120), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_stocktakes_agency_id_agencies')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stocktakes'))
@@ -56,8 +56,8 @@ def upgrade() -> None:
     sa.Column('expected', sa.Boolean(), nullable=False),
     sa.Column('status_at_start', sa.String(length=20), nullable=True),
     sa.Column('scans', sa.Integer(), nullable=False),
-    sa.Column('first_seen_at', inventory.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_seen_at', inventory.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_seen_at', inventory.register.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_at', inventory.register.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_seen_host', sa.String(length=120), nullable=True),
     sa.Column('last_seen_reader', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_stocktake_items_device_id_devices'), ondelete='SET NULL'),

@@ -13,10 +13,10 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 
-from inventory import lifecycle
 from inventory.cli import main
-from inventory.db import Register
-from inventory.lifecycle import CertificateData
+from inventory.fleet import lifecycle
+from inventory.fleet.lifecycle import CertificateData
+from inventory.register.db import Register
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 ACTOR = "test"
@@ -106,7 +106,7 @@ class City:
 
 def add_issued_device(register: Register, serial: str, agency_code: str, holder_name: str,
                       cert_ends: datetime) -> None:
-    from inventory.queries import agency_by_code
+    from inventory.fleet.queries import agency_by_code
 
     with register.session() as s:
         agency = agency_by_code(s, agency_code)

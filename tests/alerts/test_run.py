@@ -10,11 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inventory import alerts, lifecycle
-from inventory.db import Register
-from inventory.lifecycle import CertificateData
-from inventory.models import AlertLedgerEntry, AlertRun
-from inventory.queries import get_device
+from inventory import alerts
+from inventory.fleet import lifecycle
+from inventory.fleet.lifecycle import CertificateData
+from inventory.fleet.queries import get_device
+from inventory.register.db import Register
+from inventory.register.models import AlertLedgerEntry, AlertRun
 
 from .conftest import ACTOR, NOW, City, Mailbox, at, free_port, run_cli
 
@@ -283,8 +284,8 @@ def test_rule_filter_and_request_and_unseen_rules(alert_env, smtp_server, regist
                                                   city: City, capsys):
     from sqlalchemy import update
 
-    from inventory.models import Device, ServiceRequest
-    from inventory.queries import agency_by_code
+    from inventory.fleet.queries import agency_by_code
+    from inventory.register.models import Device, ServiceRequest
 
     with register.session() as s:
         agency = agency_by_code(s, "B")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inventory.alerts import AlertSettings, SmtpSettings
-from inventory.errors import ConfigurationError
+from inventory.register.errors import ConfigurationError
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from inventory import demo
 from inventory.alerts import AlertSettings, run_alerts
 from inventory.alerts.rules import RULE_ORDER
 from inventory.cli.alerts_cmd import print_plan
-from inventory.db import Register
+from inventory.demo import city as demo
+from inventory.register.db import Register
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 CERT_RULES = ("cert_expiring", "cert_expired")

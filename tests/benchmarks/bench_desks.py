@@ -21,10 +21,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from inventory import lifecycle
-from inventory.changes import ChangeWatcher
-from inventory.db import Register, make_engine
-from inventory.queries import get_device
+from inventory.fleet import lifecycle
+from inventory.fleet.queries import get_device
+from inventory.register.changes import ChangeWatcher
+from inventory.register.db import Register, make_engine
 
 DEVICES_PER_WRITER = 20
 

@@ -149,7 +149,7 @@ def main() -> int:
     hsm.create_tokens(args.tokens, ca)
     print(f"setup: {args.tokens} SoftHSM tokens created in {time.perf_counter() - t0:.1f} s")
 
-    from inventory.hardware import HardwareConfig, Poller
+    from inventory.readers.hardware import HardwareConfig, Poller
 
     daemon = Pcscd(tmp / "pcscd")
     daemon.start()

@@ -38,9 +38,9 @@ def prepare(url: str, serials: list[tuple[str, str]]) -> None:
     """A fresh register holding these (kind, serial) devices, issued to one holder."""
     from sqlalchemy import text
 
-    from inventory import lifecycle
-    from inventory.db import Register
-    from inventory.models import Base
+    from inventory.fleet import lifecycle
+    from inventory.register.db import Register
+    from inventory.register.models import Base
 
     reg = Register.open(url, auto_upgrade=True)
     with reg.engine.begin() as conn:  # empty every table (scratch database)
@@ -60,7 +60,7 @@ def prepare(url: str, serials: list[tuple[str, str]]) -> None:
 def last_seen(reg: object, serial: str) -> object:
     from sqlalchemy import select
 
-    from inventory.models import Device
+    from inventory.register.models import Device
 
     with reg.read() as s:  # type: ignore[attr-defined]
         return s.scalar(select(Device.last_seen_at).where(Device.serial == serial))
@@ -73,9 +73,9 @@ def cpu_seconds(pid: int) -> float:
 
 def bench_backend(name: str, url: str, daemon: Pcscd, ca: TestCa, specs: list[TokenSpec],
                   args: argparse.Namespace) -> None:
-    from inventory import sync
-    from inventory.db import Register
-    from inventory.hardware import HardwareConfig, Poller
+    from inventory.readers import sync
+    from inventory.readers.hardware import HardwareConfig, Poller
+    from inventory.register.db import Register
 
     print(f"\n=== {name} ===")
     trial_serials = [f"{8500000000000000 + i}" for i in range(args.trials)]
@@ -195,7 +195,7 @@ def main() -> int:
         if args.pg:
             from sqlalchemy import create_engine, text
 
-            from inventory.db import make_engine
+            from inventory.register.db import make_engine
 
             admin = create_engine(make_engine(args.pg).url, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:

@@ -7,7 +7,7 @@
    freshly migrated register (same schema and indexes), in the same run.
 2. Queries on a full demo register: the first page (50 rows) and the full result of the
    ``devices`` queries by status, by agency subtree, expiring within 30 days and by
-   diacritic-insensitive name, through ``inventory.queries`` vs the equivalent bare SQL.
+   diacritic-insensitive name, through ``inventory.fleet.queries`` vs the equivalent bare SQL.
 Prints p50/p95 and the ratios. Not part of the test suite; no figure is asserted.
 """
 
@@ -26,10 +26,10 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from inventory import demo
-from inventory.db import Register
-from inventory.models import Device
-from inventory.queries import DeviceFilter, device_page, iter_devices
+from inventory.demo import city as demo
+from inventory.fleet.queries import DeviceFilter, device_page, iter_devices
+from inventory.register.db import Register
+from inventory.register.models import Device
 
 NOW = datetime(2026, 11, 15, tzinfo=UTC)
 COLUMNS = ["id", "kind", "serial", "status", "holder_id", "agency_id", "manufacturer", "model",

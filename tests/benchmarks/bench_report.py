@@ -29,9 +29,9 @@ TABLES = ("register", "expiring", "activity", "locked_lost", "by_agency", "summa
 def ensure_register(url: str, devices: int) -> None:
     from sqlalchemy import func, select
 
-    from inventory import demo
-    from inventory.db import Register
-    from inventory.models import Device
+    from inventory.demo import city as demo
+    from inventory.register.db import Register
+    from inventory.register.models import Device
 
     reg = Register.open(url)
     try:

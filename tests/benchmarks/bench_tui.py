@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.bench_tui [--devices 1000000] [--db PATH]
 
-Builds the register once (``inventory.demo.generate``, seed 7, the tests' fixed clock) into
+Builds the register once (``inventory.demo.city.generate``, seed 7, the tests' fixed clock) into
 ``/tmp/tokenfleet_bench_1m.sqlite3`` and reuses it. Measures, against the issue's targets:
 
 1. start → first screen with data: the real ``tokenfleet tui`` in tmux, from spawning the
@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inventory import demo
-from inventory.db import Register
-from inventory.stats import percentile
+from inventory.demo import city as demo
+from inventory.register.db import Register
+from inventory.register.stats import percentile
 
 FIXED_NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 DEFAULT_DB = Path("/tmp/tokenfleet_bench_1m.sqlite3")

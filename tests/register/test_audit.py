@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from inventory import audit
 from inventory.cli import cli
-from inventory.errors import AuditChainBrokenError
-from inventory.models import Event
+from inventory.register import audit
+from inventory.register.errors import AuditChainBrokenError
+from inventory.register.models import Event
 
 
 def _event_ids(register) -> list[int]:

@@ -8,11 +8,11 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from inventory import db as dbmod
 from inventory.cli import cli, main
-from inventory.db import include_object
-from inventory.errors import SchemaTooNewError
-from inventory.models import Base
+from inventory.register import db as dbmod
+from inventory.register.db import include_object
+from inventory.register.errors import SchemaTooNewError
+from inventory.register.models import Base
 
 
 def test_autogenerate_finds_nothing(db_url):

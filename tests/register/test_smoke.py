@@ -1,5 +1,5 @@
-from inventory import audit
-from inventory.queries import count_devices
+from inventory.fleet.queries import count_devices
+from inventory.register import audit
 
 
 def test_demo_register_is_alive_and_chained(demo_register):

@@ -16,8 +16,8 @@ import openpyxl
 import pytest
 from sqlalchemy import bindparam, text
 
-from inventory.db import Register
-from inventory.models import DEVICE_KINDS, DEVICE_STATUSES, UTCDateTime
+from inventory.register.db import Register
+from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, UTCDateTime
 from reports.figures import FIGURE_KEYS
 from reports.monthly import monthly_report
 from reports.pointintime import Period

@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from inventory import lifecycle
 from inventory.cli import main
-from inventory.db import Register
-from inventory.models import Agency, Device
+from inventory.fleet import lifecycle
+from inventory.register.db import Register
+from inventory.register.models import Agency, Device
 from reports.monthly import monthly_report
 from reports.pointintime import last_complete_month
 from tests.conftest import FIXED_NOW

@@ -9,9 +9,9 @@ from typing import Any
 import openpyxl
 from sqlalchemy import func, select
 
-from inventory import lifecycle
-from inventory.db import Register
-from inventory.models import Agency, Device, Event, Holder
+from inventory.fleet import lifecycle
+from inventory.register.db import Register
+from inventory.register.models import Agency, Device, Event, Holder
 from reports.monthly import monthly_report
 from reports.pointintime import Period
 from tests.conftest import FIXED_NOW

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from inventory import importing
-from inventory.db import Register
-from inventory.models import Certificate, Device, Holder
+from inventory.fleet import importing
+from inventory.register.db import Register
+from inventory.register.models import Certificate, Device, Holder
 from reports.register_export import COLUMNS, export_register
 
 from .test_output import HOSTILE, _add_hostile_holders

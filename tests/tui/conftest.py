@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from inventory import demo
-from inventory.db import Register
+from inventory.demo import city as demo
+from inventory.register.db import Register
 from tests.conftest import FIXED_NOW
 from tui.app import TokenfleetApp
 

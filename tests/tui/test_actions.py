@@ -1,6 +1,6 @@
 """Lifecycle actions from the UI, on SQLite and PostgreSQL: forms, confirmation, refusals.
 
-Every action goes through ``inventory.lifecycle``; the tests read the register afterwards to
+Every action goes through ``inventory.fleet.lifecycle``; the tests read the register afterwards to
 see the move and its audit event, and that a refused or invalid action changed nothing.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from inventory.models import Device, Event, Holder
+from inventory.register.models import Device, Event, Holder
 from tui.screens.action_form import ActionForm
 from tui.screens.confirm import ConfirmModal
 from tui.screens.device_detail import DeviceDetailScreen

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static, TabbedContent
 
-from inventory import alerts, unlock
-from inventory.models import AlertLedgerEntry, Device, Event, ServiceRequest, UnlockCase
-from inventory.requests import missing_documents
+from inventory import alerts
+from inventory.desk import unlock_desk as unlock
+from inventory.desk.requests import missing_documents
+from inventory.register.models import AlertLedgerEntry, Device, Event, ServiceRequest, UnlockCase
 from tests.conftest import FIXED_NOW
 from tui.screens.desk import DeskScreen
 from tui.screens.request_detail import RequestDetailModal

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from textual import events
 from textual.widgets.data_table import ColumnKey
 
-from inventory.models import Device
-from inventory.queries import DeviceFilter, count_devices
+from inventory.fleet.queries import DeviceFilter, count_devices
+from inventory.register.models import Device
 from tests.conftest import FIXED_NOW
 from tui.screens.devices import DevicesScreen
 from tui.widgets.device_table import WINDOW, DeviceTable, row_style
@@ -157,7 +157,7 @@ async def test_unknown_agency_shows_the_error_modal(sqlite_demo, make_app):
 
 def test_row_colours_follow_expiry_and_lock(sqlite_demo):
     with sqlite_demo.read() as session:
-        from inventory.queries import device_page
+        from inventory.fleet.queries import device_page
         rows = device_page(session, DeviceFilter(), limit=300).rows
         n = session.scalar(select(func.count()).select_from(Device))
     assert n == 300

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from inventory import lifecycle
-from inventory.db import Register
-from inventory.hardware import ReaderState
-from inventory.models import Device
-from inventory.sync import record_desk_readers
+from inventory.fleet import lifecycle
+from inventory.readers.hardware import ReaderState
+from inventory.readers.sync import record_desk_readers
+from inventory.register.db import Register
+from inventory.register.models import Device
 from tui.screens.action_form import ActionForm
 from tui.widgets.desk_readers_table import DeskReadersTable
 from tui.widgets.device_table import DeviceTable

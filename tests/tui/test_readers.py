@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from inventory.errors import PcscUnavailableError
-from inventory.hardware import Observation, ReaderState, WatchEvent
-from inventory.models import Device, Event
+from inventory.readers.hardware import Observation, ReaderState, WatchEvent
+from inventory.register.errors import PcscUnavailableError
+from inventory.register.models import Device, Event
 from tests.conftest import FIXED_NOW
 from tui.screens.action_form import ActionForm
 from tui.screens.readers import ReadersScreen
@@ -66,7 +66,7 @@ async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register
         assert by_reader["Lab Reader 00"].known and "issued" in by_reader["Lab Reader 00"].device
         assert not by_reader["Lab Reader 01"].known
         assert by_reader["Lab Reader 02"].serial is None
-        # inventory.sync kept the unknown card as unregistered: listed to claim
+        # inventory.readers.sync kept the unknown card as unregistered: listed to claim
         assert [r.serial for r in panel.unregistered] == ["NEW-TOKEN-77"]
         table = app.screen.query_one("#readers-table")
         table.focus()
@@ -85,7 +85,7 @@ async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register
         assert "unregistered.claim" in session.scalars(
             select(Event.action).where(Event.device_id == device.id)).all()
         assert session.scalar(select(Event.actor).where(Event.device_id == device.id)) == "tester"
-        # the register learnt what the readers saw (inventory.sync): last seen, PIN state
+        # the register learnt what the readers saw (inventory.readers.sync): last seen, PIN state
         seen = session.scalars(select(Device).where(Device.serial == known)).one()
         assert seen.last_seen_reader == "Lab Reader 00" and seen.pin_tries_left == 3
 
@@ -108,7 +108,7 @@ async def test_no_pcsc_service_is_a_message_not_a_crash(sqlite_demo, make_app):
 # the lab's pcscd: the check runs in a fresh interpreter, like a desk where pcscd is not running.
 NO_PCSCD_SCRIPT = """
 import asyncio, sys
-from inventory.db import Register
+from inventory.register.db import Register
 from tui.app import TokenfleetApp
 
 async def main():

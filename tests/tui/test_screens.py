@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from inventory.models import Device, Holder
-from inventory.queries import count_by_status
+from inventory.fleet.queries import count_by_status
+from inventory.register.models import Device, Holder
 from tui.app import TokenfleetApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.devices import DevicesScreen

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from inventory.models import Device
+from inventory.register.models import Device
 
 from .conftest import settle
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from inventory import demo
-from inventory.db import Register
+from inventory.demo import city as demo
+from inventory.register.db import Register
 from tests.conftest import FIXED_NOW
 
 TMUX = shutil.which("tmux")

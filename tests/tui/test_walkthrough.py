@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from inventory.models import Certificate, Device, Holder
+from inventory.register.models import Certificate, Device, Holder
 from tui.screens.device_detail import DeviceDetailScreen
 from tui.widgets.device_table import DeviceTable
 

@@ -1,6 +1,6 @@
 """The form of one lifecycle action on one device: fields, validation, confirmation, result.
 
-Values are checked here first (required fields, dates) and then by ``inventory.lifecycle``,
+Values are checked here first (required fields, dates) and then by ``inventory.fleet.lifecycle``,
 which is the only code that changes the register; a refusal (``MoveNotAllowedError`` or any
 ``TokenfleetError``) is shown in place, in the form, and the register is left unchanged.
 """
@@ -20,16 +20,16 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from inventory import lifecycle
-from inventory.changes import Changes
-from inventory.errors import (
+from inventory.fleet import lifecycle
+from inventory.fleet.queries import get_device
+from inventory.register.changes import Changes
+from inventory.register.errors import (
     ConcurrentChangeError,
     NotFoundError,
     TokenfleetError,
     ValidationError,
 )
-from inventory.models import DEVICE_KINDS, HANDOVER_METHODS, Holder, UnregisteredDevice
-from inventory.queries import get_device
+from inventory.register.models import DEVICE_KINDS, HANDOVER_METHODS, Holder, UnregisteredDevice
 
 from ..actions import DESTRUCTIVE
 from ..context import ctx
@@ -64,12 +64,13 @@ def parse_day(text: str) -> datetime | None:
 def claim_device(session: Any, values: dict[str, Any], preset: dict[str, str], actor: str
                  ) -> str:
     """A device seen by a poller and kept as unregistered is claimed with what was read
-    (``inventory.sync.claim``: maker, model, certificates); anything else is added to stock."""
+    (``inventory.readers.sync.claim``: maker, model, certificates); anything else is added to
+    stock."""
     claim = None
-    if importlib.util.find_spec("inventory.sync") is not None:
-        import inventory.sync
+    if importlib.util.find_spec("inventory.readers.sync") is not None:
+        import inventory.readers.sync
 
-        claim = getattr(inventory.sync, "claim", None)
+        claim = getattr(inventory.readers.sync, "claim", None)
     seen = session.scalar(select(UnregisteredDevice.id).where(
         UnregisteredDevice.kind == values["kind"],
         UnregisteredDevice.serial == values["serial"]))

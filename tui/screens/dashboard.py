@@ -10,8 +10,8 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
-from inventory.changes import Changes
-from inventory.models import DEVICE_KINDS, DEVICE_STATUSES
+from inventory.register.changes import Changes
+from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
 
 from ..bindings import localise_bindings
 from ..context import ctx

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
-from inventory.changes import Changes
+from inventory.register.changes import Changes
 
 from ..bindings import localise_bindings
 from ..context import ctx

@@ -12,10 +12,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from inventory.changes import Changes
-from inventory.errors import NotFoundError
-from inventory.models import Device
-from inventory.queries import device_detail
+from inventory.fleet.queries import device_detail
+from inventory.register.changes import Changes
+from inventory.register.errors import NotFoundError
+from inventory.register.models import Device
 
 from ..actions import offered_actions
 from ..bindings import localise_bindings

@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
-from inventory.changes import Changes
-from inventory.queries import SORT_KEYS, DeviceFilter
+from inventory.fleet.queries import SORT_KEYS, DeviceFilter
+from inventory.register.changes import Changes
 
 from ..bindings import localise_bindings
 from ..context import ctx

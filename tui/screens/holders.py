@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
-from inventory.queries import DeviceFilter, find_holders
+from inventory.fleet.queries import DeviceFilter, find_holders
 
 from ..bindings import localise_bindings
 from ..context import ctx

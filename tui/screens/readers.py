@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
 
-from inventory.changes import Changes
+from inventory.register.changes import Changes
 
 from ..bindings import localise_bindings
 from ..context import ctx

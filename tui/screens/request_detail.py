@@ -1,6 +1,7 @@
 """One certification request: its steps, dossier and subscribers, and its workflow actions.
 
-Submit, complete, reject and cancel go through ``inventory.requests`` (the one place that moves a
+Submit, complete, reject and cancel go through ``inventory.desk.requests`` (the one place that
+moves a
 request and, on completion, its devices). A refusal — a missing dossier document, a device whose
 status forbids the move — is shown in place; the transaction is rolled back, nothing changes.
 """
@@ -18,9 +19,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from inventory import requests
-from inventory.errors import TokenfleetError
-from inventory.requests import dossier_checklist, get_request, subscriber_label
+from inventory.desk import requests
+from inventory.desk.requests import dossier_checklist, get_request, subscriber_label
+from inventory.register.errors import TokenfleetError
 
 from ..bindings import localise_bindings
 from ..context import ctx

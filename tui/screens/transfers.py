@@ -18,8 +18,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, Static
 
-from inventory.errors import TokenfleetError
-from inventory.importing import import_file
+from inventory.fleet.importing import import_file
+from inventory.register.errors import TokenfleetError
 
 from ..bindings import localise_bindings
 from ..context import ctx

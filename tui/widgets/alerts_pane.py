@@ -22,8 +22,8 @@ from textual.worker import get_current_worker
 
 from inventory import alerts
 from inventory.cli.devices import parse_date
-from inventory.errors import TokenfleetError
-from inventory.models import AlertLedgerEntry, Device
+from inventory.register.errors import TokenfleetError
+from inventory.register.models import AlertLedgerEntry, Device
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors

@@ -1,4 +1,5 @@
-"""Every desk's readers as their pollers last reported them (``inventory.sync.desk_readers``).
+"""Every desk's readers as their pollers last reported them
+(``inventory.readers.sync.desk_readers``).
 
 Pollers on other hosts write their readers to the register; this table re-reads them every few
 seconds (heartbeats write no audit event) and when the register announces a change. A desk
@@ -13,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.widgets import DataTable
 
-from inventory.sync import DeskReaderRow, desk_readers
+from inventory.readers.sync import DeskReaderRow, desk_readers
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors

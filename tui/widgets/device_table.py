@@ -1,7 +1,8 @@
 """The devices table: a window of about a hundred rows over a register of any size.
 
 Like k9s, the table never holds the register: it shows ``WINDOW`` rows fetched by keyset
-pagination (``inventory.queries.device_page``). Down past the last row fetches the next ``STEP``
+pagination (``inventory.fleet.queries.device_page``). Down past the last row fetches the next
+``STEP``
 rows after the last key; Up past the first fetches the previous ones by reading the order
 backwards from the first key; Home/End read the first/last page. The position shown is
 approximate (an offset kept while paging, and ``count_devices`` for the total), which is all a
@@ -21,7 +22,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from inventory.queries import DeviceFilter, DeviceRow, count_devices, device_page
+from inventory.fleet.queries import DeviceFilter, DeviceRow, count_devices, device_page
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors

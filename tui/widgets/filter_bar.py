@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Select
 
-from inventory.models import DEVICE_KINDS, DEVICE_STATUSES
+from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
 
 from ..context import ctx
 

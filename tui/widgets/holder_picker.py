@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from inventory.queries import find_holders
+from inventory.fleet.queries import find_holders
 
 from ..context import ctx
 from ..data import HolderRow, holder_rows

@@ -1,6 +1,6 @@
 """Readers and cards as they come and go, and the register's device for each card.
 
-A thread worker follows ``Poller.watch`` (``inventory.hardware``) until the panel goes away.
+A thread worker follows ``Poller.watch`` (``inventory.readers.hardware``) until the panel goes away.
 No PC/SC service, no pyscard, a reader failing: the panel says so in its message line and keeps
 going; nothing here may take the app down.
 """
@@ -19,8 +19,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
-from inventory.errors import TokenfleetError
-from inventory.models import Device, UnregisteredDevice
+from inventory.register.errors import TokenfleetError
+from inventory.register.models import Device, UnregisteredDevice
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -40,16 +40,16 @@ class CardRow:
 
 
 def register_sync() -> Any:
-    """``inventory.sync.sync_observations`` if that feature is installed, else None."""
-    if importlib.util.find_spec("inventory.sync") is None:
+    """``inventory.readers.sync.sync_observations`` if that feature is installed, else None."""
+    if importlib.util.find_spec("inventory.readers.sync") is None:
         return None
-    import inventory.sync
+    import inventory.readers.sync
 
-    return getattr(inventory.sync, "sync_observations", None)
+    return getattr(inventory.readers.sync, "sync_observations", None)
 
 
 def _default_poller() -> Any:
-    from inventory.hardware import HardwareConfig, Poller
+    from inventory.readers.hardware import HardwareConfig, Poller
 
     return Poller(HardwareConfig(pkcs11_modules=(), wait_timeout=0.5))
 

@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Select
 from textual.worker import get_current_worker
 
-from inventory.models import REQUEST_STATES
-from inventory.request_figures import RequestRow, list_requests
+from inventory.desk.figures import RequestRow, list_requests
+from inventory.register.models import REQUEST_STATES
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors

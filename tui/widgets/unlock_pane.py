@@ -1,7 +1,8 @@
 """The unlock desk: locked devices brought to the desk, and how long unlocking took.
 
-The cases come from ``inventory.unlock`` (open first, oldest first); "brought in" and
-"unlocked" go through ``inventory.unlock.bring_in`` / ``mark_unlocked``, so the lifecycle move
+The cases come from ``inventory.desk.unlock_desk`` (open first, oldest first); "brought in" and
+"unlocked" go through ``inventory.desk.unlock_desk.bring_in`` / ``mark_unlocked``, so the lifecycle
+move
 and the audit events are the same as from the CLI. A refusal is shown on the pane's result line.
 """
 
@@ -15,10 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
-from inventory import unlock
-from inventory.errors import TokenfleetError
-from inventory.queries import get_device
-from inventory.unlock import CaseRow, UnlockTurnaround
+from inventory.desk import unlock_desk as unlock
+from inventory.desk.unlock_desk import CaseRow, UnlockTurnaround
+from inventory.fleet.queries import get_device
+from inventory.register.errors import TokenfleetError
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors

@@ -1,0 +1,431 @@
+"""The one state machine of a device, and every change to the register's devices and holders.
+
+``MOVES`` is the only table of allowed status moves; the CLI, the TUI, imports and the poller all
+go through the functions below, and each writes its audit event in the caller's transaction. A
+refused move raises ``MoveNotAllowedError`` before anything is changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from inventory.fleet import unlock_cases
+from inventory.register import audit
+from inventory.register.errors import DuplicateError, MoveNotAllowedError, ValidationError
+from inventory.register.models import (
+    DEVICE_KINDS,
+    HANDOVER_METHODS,
+    Agency,
+    Certificate,
+    Device,
+    Handover,
+    Holder,
+    utcnow,
+)
+from inventory.register.text import fold
+
+
+@dataclass(frozen=True)
+class Move:
+    name: str
+    sources: frozenset[str]
+    target: str
+    verb: str  # for messages: "cannot <verb>"
+
+
+MOVES: dict[str, Move] = {
+    m.name: m
+    for m in (
+        Move("issue", frozenset({"in_stock"}), "issued", "issue it to a holder"),
+        Move("lock", frozenset({"issued"}), "locked", "mark it locked"),
+        Move("unlock", frozenset({"locked"}), "issued", "unlock it"),
+        Move("report_lost", frozenset({"issued", "locked"}), "lost", "report it lost"),
+        Move("revoke", frozenset({"issued", "locked", "lost"}), "revoked", "revoke it"),
+        Move("return_to_stock", frozenset({"issued"}), "in_stock", "return it to stock"),
+        Move("retire", frozenset({"in_stock", "revoked"}), "retired", "retire it"),
+    )
+}
+# Certificates can be attached (renewal, or a poller seeing a new one) while the device is
+# in one of these states; never on a lost, revoked or retired device.
+CERTIFICATE_STATES = frozenset({"in_stock", "issued", "locked"})
+
+
+def allowed_moves(status: str) -> list[str]:
+    """The moves a device in ``status`` may make (the TUI greys out the others)."""
+    return [m.name for m in MOVES.values() if status in m.sources]
+
+
+def check_move(device: Device, move: str) -> Move:
+    m = MOVES[move]
+    if device.status not in m.sources:
+        raise MoveNotAllowedError(device.serial, device.status, m.verb, sorted(m.sources))
+    return m
+
+
+def device_state(device: Device) -> dict[str, Any]:
+    """The snapshot audit events carry in before/after (point-in-time reports replay these)."""
+    return {
+        "serial": device.serial,
+        "kind": device.kind,
+        "status": device.status,
+        "holder_id": device.holder_id,
+        "agency_id": device.agency_id,
+        "lock_count": device.lock_count,
+    }
+
+
+def _event(session: Session, device: Device, action: str, actor: str, before: dict[str, Any],
+           summary: str | None = None, at: datetime | None = None,
+           extra: dict[str, Any] | None = None) -> None:
+    after = device_state(device) | (extra or {})
+    audit.record(session, actor=actor, action=action, entity_type="device", entity_id=device.id,
+                 device_id=device.id, summary=summary, before=before, after=after,
+                 occurred_at=at)
+
+
+def _apply(session: Session, device: Device, move: str, actor: str, *, at: datetime | None,
+           summary: str | None, extra: dict[str, Any] | None = None,
+           changes: dict[str, Any] | None = None) -> Device:
+    m = check_move(device, move)
+    before = device_state(device)
+    for key, value in (changes or {}).items():
+        setattr(device, key, value)
+    device.status = m.target
+    device.status_changed_at = at or utcnow()
+    session.flush()  # the version check happens here: a concurrent change raises before audit
+    _event(session, device, f"device.{move}", actor, before, summary, at, extra)
+    return device
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+def add_device(
+    session: Session,
+    *,
+    kind: str,
+    serial: str,
+    actor: str,
+    manufacturer: str | None = None,
+    model: str | None = None,
+    phone_number: str | None = None,
+    notes: str | None = None,
+    at: datetime | None = None,
+) -> Device:
+    """A new device enters the register in stock."""
+    if kind not in DEVICE_KINDS:
+        raise ValidationError(f"device kind {kind!r} is not one of {', '.join(DEVICE_KINDS)}")
+    serial = serial.strip()
+    if not serial:
+        raise ValidationError("a device needs a serial (token serial, or ICCID for a SIM)")
+    if session.scalar(select(Device.id).where(Device.kind == kind, Device.serial == serial)):
+        raise DuplicateError(f"{kind} {serial} is already in the register")
+    device = Device(kind=kind, serial=serial, status="in_stock", manufacturer=manufacturer,
+                    model=model, phone_number=phone_number, notes=notes,
+                    created_at=at or utcnow(), status_changed_at=at or utcnow())
+    session.add(device)
+    session.flush()
+    audit.record(session, actor=actor, action="device.add", entity_type="device",
+                 entity_id=device.id, device_id=device.id, before=None,
+                 after=device_state(device), occurred_at=at)
+    return device
+
+
+def issue(
+    session: Session,
+    device: Device,
+    holder: Holder,
+    *,
+    method: str,
+    actor: str,
+    tracking_no: str | None = None,
+    at: datetime | None = None,
+    request_id: int | None = None,
+) -> Handover:
+    """Hand a device to a holder: it becomes theirs and their agency's."""
+    if method not in HANDOVER_METHODS:
+        raise ValidationError(f"handover method {method!r} is not one of "
+                              f"{', '.join(HANDOVER_METHODS)}")
+    if method == "postal" and not (tracking_no or "").strip():
+        raise ValidationError(f"device {device.serial}: a postal handover needs a tracking number")
+    _apply(session, device, "issue", actor, at=at, summary=f"to {holder.full_name} ({method})",
+           extra={"method": method, "tracking_no": tracking_no},
+           changes={"holder_id": holder.id, "agency_id": holder.agency_id})
+    handover = Handover(device_id=device.id, holder_id=holder.id, method=method,
+                        tracking_no=tracking_no, handed_at=at or utcnow(), actor=actor,
+                        request_id=request_id)
+    session.add(handover)
+    session.flush()
+    return handover
+
+
+def lock(session: Session, device: Device, *, actor: str, reason: str = "reported",
+         at: datetime | None = None) -> Device:
+    """Entering ``locked`` counts one more lock-out on the device and opens an unlock case."""
+    check_move(device, "lock")  # refused before the case is opened: nothing half-done
+    unlock_cases.case_on_lock(session, device, actor=actor, reason=reason, at=at)
+    return _apply(session, device, "lock", actor, at=at, summary=reason,
+                  changes={"lock_count": device.lock_count + 1})
+
+
+def unlock(session: Session, device: Device, *, actor: str, how: str = "unlocked",
+           at: datetime | None = None) -> Device:
+    """Leaving ``locked`` closes the device's unlock case, recording how."""
+    check_move(device, "unlock")
+    unlock_cases.case_on_unlock(session, device, actor=actor, how=how, at=at)
+    return _apply(session, device, "unlock", actor, at=at, summary=how)
+
+
+def report_lost(session: Session, device: Device, *, actor: str, note: str | None = None,
+                at: datetime | None = None) -> Device:
+    return _apply(session, device, "report_lost", actor, at=at, summary=note)
+
+
+def revoke(session: Session, device: Device, *, actor: str, reason: str | None = None,
+           at: datetime | None = None) -> Device:
+    """Revoking a device revokes its active certificates too."""
+    check_move(device, "revoke")
+    session.execute(update(Certificate)
+                    .where(Certificate.device_id == device.id, Certificate.status == "active")
+                    .values(status="revoked"))
+    return _apply(session, device, "revoke", actor, at=at, summary=reason)
+
+
+def return_to_stock(session: Session, device: Device, *, actor: str, note: str | None = None,
+                    at: datetime | None = None) -> Device:
+    return _apply(session, device, "return_to_stock", actor, at=at, summary=note,
+                  changes={"holder_id": None, "agency_id": None})
+
+
+def retire(session: Session, device: Device, *, actor: str, note: str | None = None,
+           at: datetime | None = None) -> Device:
+    return _apply(session, device, "retire", actor, at=at, summary=note)
+
+
+def apply_move(session: Session, device: Device, move: str, *, actor: str,
+               note: str | None = None, at: datetime | None = None) -> Device:
+    """The moves that need nothing but a note, by name (CLI, TUI and imports use this)."""
+    if move == "lock":
+        return lock(session, device, actor=actor, reason=note or "reported", at=at)
+    if move == "unlock":
+        return unlock(session, device, actor=actor, how=note or "unlocked", at=at)
+    simple = {"report_lost": report_lost, "return_to_stock": return_to_stock, "retire": retire}
+    if move == "revoke":
+        return revoke(session, device, actor=actor, reason=note, at=at)
+    if move not in simple:
+        raise ValidationError(f"unknown move {move!r}")
+    return simple[move](session, device, actor=actor, note=note, at=at)
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CertificateData:
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    subject: str | None = None
+    issuer: str | None = None
+    fingerprint_sha256: str | None = None
+
+
+def attach_certificate(
+    session: Session,
+    device: Device,
+    cert: CertificateData,
+    *,
+    actor: str,
+    action: str = "certificate.attach",
+    at: datetime | None = None,
+) -> Certificate:
+    """Put a certificate on a device; the newest active one supersedes the others."""
+    if device.status not in CERTIFICATE_STATES:
+        raise MoveNotAllowedError(device.serial, device.status, "put a certificate on it",
+                                  sorted(CERTIFICATE_STATES))
+    if cert.not_after <= cert.not_before:
+        raise ValidationError(f"device {device.serial}: certificate {cert.serial} ends before it "
+                              "starts")
+    fp = cert.fingerprint_sha256.lower() if cert.fingerprint_sha256 else None
+    if fp and session.scalar(select(Certificate.id).where(Certificate.fingerprint_sha256 == fp)):
+        raise DuplicateError(f"certificate {cert.serial} (SHA-256 {fp[:16]}…) is already in the "
+                             "register")
+    superseded = session.scalars(
+        select(Certificate).where(Certificate.device_id == device.id,
+                                  Certificate.status == "active")).all()
+    for old in superseded:
+        old.status = "superseded"
+    new = Certificate(device_id=device.id, serial=cert.serial, subject=cert.subject,
+                      issuer=cert.issuer, not_before=cert.not_before, not_after=cert.not_after,
+                      fingerprint_sha256=fp, status="active", created_at=at or utcnow())
+    session.add(new)
+    session.flush()
+    audit.record(session, actor=actor, action=action, entity_type="certificate",
+                 entity_id=new.id, device_id=device.id,
+                 summary=f"certificate {cert.serial} valid until {cert.not_after:%Y-%m-%d}",
+                 before={"superseded": [c.serial for c in superseded]},
+                 after={"serial": cert.serial, "not_before": cert.not_before,
+                        "not_after": cert.not_after, "fingerprint_sha256": fp},
+                 occurred_at=at)
+    return new
+
+
+def renew(session: Session, device: Device, cert: CertificateData, *, actor: str,
+          at: datetime | None = None) -> Certificate:
+    """Renewal: a new certificate on an issued device, superseding the current one."""
+    if device.status != "issued":
+        raise MoveNotAllowedError(device.serial, device.status, "renew its certificate",
+                                  ["issued"])
+    return attach_certificate(session, device, cert, actor=actor, action="certificate.renew",
+                              at=at)
+
+
+# --- holders and agencies ----------------------------------------------------------------------
+
+HOLDER_FIELDS = ("full_name", "title", "email", "phone", "national_id", "agency_id")
+
+
+def holder_state(holder: Holder) -> dict[str, Any]:
+    return {f: getattr(holder, f) for f in HOLDER_FIELDS}
+
+
+def check_national_id(value: str) -> str:
+    """Vietnam's citizen ID (CCCD) has 12 digits; the older ID card (CMND) 9."""
+    value = value.strip()
+    if not (value.isdigit() and len(value) in (9, 12)):
+        raise ValidationError(f"national ID number {value!r} is not 12 digits (CCCD) or "
+                              "9 digits (CMND)")
+    return value
+
+
+def add_holder(session: Session, *, full_name: str, agency: Agency, actor: str,
+               title: str | None = None, email: str | None = None, phone: str | None = None,
+               national_id: str | None = None, at: datetime | None = None) -> Holder:
+    if not full_name.strip():
+        raise ValidationError("a holder needs a full name")
+    if national_id:
+        national_id = check_national_id(national_id)
+        if session.scalar(select(Holder.id).where(Holder.national_id == national_id)):
+            raise DuplicateError(f"a holder with national ID {mask_national_id(national_id)} "
+                                 "already exists")
+    holder = Holder(full_name=full_name.strip(), name_folded=fold(full_name), title=title,
+                    agency_id=agency.id, email=email, phone=phone, national_id=national_id,
+                    created_at=at or utcnow())
+    session.add(holder)
+    session.flush()
+    audit.record(session, actor=actor, action="holder.add", entity_type="holder",
+                 entity_id=holder.id, after=holder_state(holder), occurred_at=at)
+    return holder
+
+
+def change_holder_details(session: Session, holder: Holder, *, actor: str,
+                          at: datetime | None = None, **changes: Any) -> Holder:
+    """Change of holder information (one of the five request kinds)."""
+    unknown = set(changes) - set(HOLDER_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown holder field(s): {', '.join(sorted(unknown))}")
+    if changes.get("national_id"):
+        changes["national_id"] = check_national_id(changes["national_id"])
+    if "full_name" in changes and not (changes["full_name"] or "").strip():
+        raise ValidationError("a holder needs a full name")
+    before = holder_state(holder)
+    for key, value in changes.items():
+        setattr(holder, key, value)
+    if "full_name" in changes:
+        holder.name_folded = fold(holder.full_name)
+    if "agency_id" in changes:  # devices follow their holder to the new agency
+        session.execute(update(Device).where(Device.holder_id == holder.id)
+                        .values(agency_id=holder.agency_id, version=Device.version + 1))
+    session.flush()
+    after = holder_state(holder)
+    if after != before:
+        audit.record(session, actor=actor, action="holder.change", entity_type="holder",
+                     entity_id=holder.id, before=before, after=after, occurred_at=at)
+    return holder
+
+
+def mask_national_id(value: str | None) -> str:
+    """``001234567890`` → ``********7890``: reports and messages show only the last four."""
+    if not value:
+        return ""
+    return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+def add_agency(session: Session, *, code: str, name: str, actor: str, kind: str = "other",
+               parent: Agency | None = None, contact_email: str | None = None,
+               at: datetime | None = None) -> Agency:
+    code = code.strip()
+    if not code or not name.strip():
+        raise ValidationError("an agency needs a code and a name")
+    if session.scalar(select(Agency.id).where(Agency.code == code)):
+        raise DuplicateError(f"agency code {code} already exists")
+    agency = Agency(code=code, name=name.strip(), name_folded=fold(name), kind=kind,
+                    parent_id=parent.id if parent else None,
+                    level=(parent.level + 1) if parent else 0, contact_email=contact_email,
+                    created_at=at or utcnow())
+    session.add(agency)
+    session.flush()
+    agency.path = f"{parent.path if parent else '/'}{agency.id}/"
+    session.flush()
+    audit.record(session, actor=actor, action="agency.add", entity_type="agency",
+                 entity_id=agency.id, after={"code": code, "name": agency.name,
+                                             "parent_id": agency.parent_id}, occurred_at=at)
+    return agency
+
+
+def rename_agency(session: Session, agency: Agency, new_name: str, *, actor: str,
+                  at: datetime | None = None) -> Agency:
+    from inventory.register.models import AgencyHistory
+
+    old = agency.name
+    agency.name, agency.name_folded = new_name.strip(), fold(new_name)
+    session.add(AgencyHistory(agency_id=agency.id, change="rename", old_name=old,
+                              new_name=agency.name, changed_at=at or utcnow(), actor=actor))
+    session.flush()
+    audit.record(session, actor=actor, action="agency.rename", entity_type="agency",
+                 entity_id=agency.id, before={"name": old}, after={"name": agency.name},
+                 occurred_at=at)
+    return agency
+
+
+def merge_agency(session: Session, source: Agency, into: Agency, *, actor: str,
+                 at: datetime | None = None) -> Agency:
+    """Fold ``source`` into ``into``: its holders and devices move; its history stays."""
+    from inventory.register.models import AgencyHistory
+
+    if source.id == into.id:
+        raise ValidationError(f"cannot merge agency {source.code} into itself")
+    if into.path.startswith(source.path):
+        raise ValidationError(f"cannot merge agency {source.code} into its own sub-agency "
+                              f"{into.code}")
+    session.execute(update(Holder).where(Holder.agency_id == source.id)
+                    .values(agency_id=into.id))
+    session.execute(update(Device).where(Device.agency_id == source.id)
+                    .values(agency_id=into.id, version=Device.version + 1))
+    children = session.scalars(select(Agency).where(Agency.parent_id == source.id)).all()
+    for child in children:
+        child.parent_id = into.id
+    source.active, source.merged_into_id = False, into.id
+    session.add(AgencyHistory(agency_id=source.id, change="merge", old_name=source.name,
+                              new_name=into.name, other_agency_id=into.id,
+                              changed_at=at or utcnow(), actor=actor))
+    session.flush()
+    for child in children:
+        _repath(session, child, into)
+    audit.record(session, actor=actor, action="agency.merge", entity_type="agency",
+                 entity_id=source.id, before={"code": source.code, "name": source.name},
+                 after={"merged_into": into.code}, occurred_at=at)
+    return into
+
+
+def _repath(session: Session, agency: Agency, parent: Agency) -> None:
+    old_path = agency.path
+    agency.path, agency.level = f"{parent.path}{agency.id}/", parent.level + 1
+    for sub in session.scalars(select(Agency).where(Agency.path.startswith(old_path),
+                                                    Agency.id != agency.id)).all():
+        sub.path = agency.path + sub.path[len(old_path):]
+        sub.level = sub.path.count("/") - 2
+    session.flush()

@@ -1,0 +1,374 @@
+"""Read-side queries: device lists by keyset page, look-ups by serial, name search, counts.
+
+Pages are fetched by keyset (``WHERE (sort, id) > (last sort, last id) … LIMIT n``) on indexed
+keys, so the first page and every later page cost the same at 1,000,000 devices. Name search
+goes through an index on the folded names (FTS5 trigram on SQLite, pg_trgm on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from inventory.register.errors import ConcurrentChangeError, NotFoundError, ValidationError
+from inventory.register.models import (
+    DEVICE_KINDS,
+    DEVICE_STATUSES,
+    Agency,
+    Certificate,
+    Device,
+    Holder,
+    utcnow,
+)
+from inventory.register.text import escape_like, fold
+
+ActiveCert = aliased(Certificate, name="active_cert")
+
+
+@dataclass(frozen=True)
+class DeviceFilter:
+    statuses: tuple[str, ...] = ()
+    kind: str | None = None
+    agency_code: str | None = None  # the agency and its whole subtree
+    expiring_within: timedelta | None = None  # active certificate ends within (not yet expired)
+    expired: bool = False  # active certificate already ended
+    search: str | None = None  # holder name (diacritics ignored) or serial prefix
+    holder_id: int | None = None
+    not_seen_for: timedelta | None = None
+    now: datetime | None = None
+
+    def validate(self) -> DeviceFilter:
+        for s in self.statuses:
+            if s not in DEVICE_STATUSES:
+                raise ValidationError(f"status {s!r} is not one of {', '.join(DEVICE_STATUSES)}")
+        if self.kind and self.kind not in DEVICE_KINDS:
+            raise ValidationError(f"kind {self.kind!r} is not one of {', '.join(DEVICE_KINDS)}")
+        return self
+
+
+class DeviceRow(NamedTuple):
+    """One line of the device list (a tuple: lists of 10,000 rows are built cheaply)."""
+
+    id: int
+    serial: str
+    kind: str
+    status: str
+    lock_count: int
+    holder_id: int | None
+    holder_name: str | None
+    agency_code: str | None
+    agency_name: str | None
+    not_after: datetime | None
+    certificate_serial: str | None
+    last_seen_at: datetime | None
+    last_seen_reader: str | None
+    pin_tries_left: int | None
+    version: int = 0
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "serial": self.serial, "kind": self.kind, "status": self.status,
+            "holder": self.holder_name, "agency_code": self.agency_code,
+            "agency": self.agency_name, "lock_count": self.lock_count,
+            "certificate_serial": self.certificate_serial,
+            "not_after": self.not_after, "last_seen_at": self.last_seen_at,
+            "last_seen_reader": self.last_seen_reader, "pin_tries_left": self.pin_tries_left,
+        }
+
+
+SORT_KEYS = ("id", "serial", "expiry")
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[DeviceRow]
+    next_key: tuple[Any, ...] | None  # pass as ``after`` for the next page; None at the end
+    sort: str = "id"
+    filter: DeviceFilter = field(default_factory=DeviceFilter)
+
+
+def _search_holder_ids(session: Session, text_: str) -> Select[Any] | None:
+    """A sub-select of holder ids whose folded name contains ``text_`` (index-backed)."""
+    q = fold(text_)
+    if not q:
+        return None
+    if len(q) < 3:  # trigram indexes need three characters: use the name index as a prefix
+        return select(Holder.id).where(Holder.name_folded >= q,
+                                       Holder.name_folded < q + "\uffff")
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + q.replace('"', '""') + '"'
+        return select(literal_column("rowid")).select_from(text("holder_search")).where(
+            text("holder_search MATCH :phrase").bindparams(phrase=phrase))
+    return select(Holder.id).where(Holder.name_folded.like(f"%{escape_like(q)}%", escape="\\"))
+
+
+def agency_by_code(session: Session, code: str) -> Agency:
+    agency = session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise NotFoundError(f"no agency with code {code!r}")
+    return agency
+
+
+# A search or subtree that matches at most this many rows is turned into an explicit id list
+# that the indexes fetch directly; a broader one is checked row by row along the sort order,
+# which fills a page quickly because its matches are dense (PERF: keep first pages flat at 1M).
+NARROW = 5000
+
+
+def _narrow_ids(session: Session, stmt: Select[Any]) -> list[int] | None:
+    ids = list(session.connection().execute(stmt.limit(NARROW + 1)).scalars())
+    return ids if len(ids) <= NARROW else None
+
+
+def _conditions(session: Session, f: DeviceFilter, *, for_count: bool = False
+                ) -> list[ColumnElement[bool]]:
+    now = f.now or utcnow()
+    conds: list[ColumnElement[bool]] = []
+    if f.statuses:
+        conds.append(Device.status.in_(f.statuses) if len(f.statuses) > 1
+                     else Device.status == f.statuses[0])
+    if f.kind:
+        conds.append(Device.kind == f.kind)
+    if f.agency_code:
+        agency = agency_by_code(session, f.agency_code)
+        subtree = list(session.scalars(select(Agency.id).where(
+            Agency.path.startswith(agency.path))))
+        if len(subtree) == 1 or for_count:
+            conds.append(Device.agency_id.in_(subtree))  # (agency_id, id) index, in id order
+        else:
+            conds.append((Device.agency_id + 0).in_(subtree))  # "+ 0": scan in sort order
+    if f.expiring_within is not None:
+        conds.append(and_(ActiveCert.not_after >= now,
+                          ActiveCert.not_after < now + f.expiring_within))
+    if f.expired:
+        conds.append(ActiveCert.not_after < now)
+    if f.holder_id is not None:
+        conds.append(Device.holder_id == f.holder_id)
+    if f.not_seen_for is not None:
+        conds.append(or_(Device.last_seen_at.is_(None), Device.last_seen_at < now - f.not_seen_for))
+    if f.search and f.search.strip():
+        conds.append(_search_condition(session, f.search.strip(), for_count))
+    return conds
+
+
+def _search_condition(session: Session, raw: str, for_count: bool) -> ColumnElement[bool]:
+    holder_ids = _search_holder_ids(session, raw)
+    by_serial = and_(Device.serial >= raw, Device.serial < raw + "\uffff")
+    holders = _narrow_ids(session, holder_ids) if holder_ids is not None else []
+    serial_ids = _narrow_ids(session, select(Device.id).where(by_serial))
+    if holders is not None and serial_ids is not None:
+        device_ids = set(serial_ids)
+        if holders:
+            device_ids.update(session.connection().execute(
+                select(Device.id).where(Device.holder_id.in_(holders))).scalars())
+        return Device.id.in_(sorted(device_ids))
+    if for_count:
+        return or_(Device.holder_id.in_(holder_ids), by_serial) if holder_ids is not None \
+            else by_serial
+    unindexed_serial = and_(Device.serial + "" >= raw, Device.serial + "" < raw + "\uffff")
+    return or_((Device.holder_id + 0).in_(holder_ids), unindexed_serial) \
+        if holder_ids is not None else unindexed_serial
+
+
+def _base(f: DeviceFilter) -> Any:
+    cert_join = and_(ActiveCert.device_id == Device.id, ActiveCert.status == "active")
+    stmt = select(
+        Device.id, Device.serial, Device.kind, Device.status, Device.lock_count, Device.holder_id,
+        Holder.full_name, Agency.code, Agency.name, ActiveCert.not_after, ActiveCert.serial,
+        Device.last_seen_at, Device.last_seen_reader, Device.pin_tries_left, Device.version,
+    ).select_from(Device)
+    if f.expiring_within is not None or f.expired:
+        stmt = stmt.join(ActiveCert, cert_join)
+    else:
+        stmt = stmt.outerjoin(ActiveCert, cert_join)
+    return (stmt.outerjoin(Holder, Holder.id == Device.holder_id)
+            .outerjoin(Agency, Agency.id == Device.agency_id))
+
+
+def _sort_columns(sort: str) -> tuple[Any, ...]:
+    if sort == "id":
+        return (Device.id,)
+    if sort == "serial":
+        return (Device.serial, Device.id)
+    if sort == "expiry":
+        return (ActiveCert.not_after, Device.id)
+    raise ValidationError(f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)}")
+
+
+def device_page(
+    session: Session,
+    f: DeviceFilter = DeviceFilter(),
+    *,
+    sort: str = "id",
+    after: Sequence[Any] | None = None,
+    limit: int = 50,
+    descending: bool = False,
+) -> Page:
+    """One page of the device list, starting after the key ``after`` (keyset pagination)."""
+    f = f.validate()
+    if sort == "expiry" and f.expiring_within is None and not f.expired:
+        # Sorting by expiry needs the certificate on every row: keep only devices that have one.
+        f = replace(f, expiring_within=timedelta(days=365 * 100))
+    cols = _sort_columns(sort)
+    stmt = _base(f).where(*_conditions(session, f))
+    if after is not None:
+        key = tuple_(*cols)
+        stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
+    stmt = stmt.order_by(*(c.desc() for c in cols) if descending else cols).limit(limit + 1)
+    raw = session.connection().execute(stmt).all()  # Core rows: no ORM loading overhead
+    make = DeviceRow._make
+    rows = [make(r) for r in raw[:limit]]
+    next_key = None
+    if len(raw) > limit and rows:
+        last = rows[-1]
+        next_key = {"id": (last.id,), "serial": (last.serial, last.id),
+                    "expiry": (last.not_after, last.id)}[sort]
+    return Page(rows=rows, next_key=next_key, sort=sort, filter=f)
+
+
+def iter_devices(session: Session, f: DeviceFilter = DeviceFilter(), *, sort: str = "id",
+                 page_size: int = 2000) -> Any:
+    """Every matching device, page by page (exports, reports): memory stays flat."""
+    after: Sequence[Any] | None = None
+    while True:
+        page = device_page(session, f, sort=sort, after=after, limit=page_size)
+        yield from page.rows
+        if page.next_key is None:
+            return
+        after = page.next_key
+
+
+def count_devices(session: Session, f: DeviceFilter = DeviceFilter()) -> int:
+    f = f.validate()
+    stmt = select(func.count()).select_from(Device)
+    if f.expiring_within is not None or f.expired:
+        stmt = stmt.join(ActiveCert, and_(ActiveCert.device_id == Device.id,
+                                          ActiveCert.status == "active"))
+    return session.scalar(stmt.where(*_conditions(session, f, for_count=True))) or 0
+
+
+def count_by_status(session: Session) -> dict[tuple[str, str], int]:
+    """(kind, status) → number of devices."""
+    rows = session.execute(select(Device.kind, Device.status, func.count())
+                           .group_by(Device.kind, Device.status)).all()
+    return {(k, s): n for k, s, n in rows}
+
+
+def get_device(session: Session, serial: str, kind: str | None = None, *,
+               expected_version: int | None = None) -> Device:
+    """The device with this serial; ``kind`` is needed only if a token and a SIM share it.
+
+    ``expected_version`` is the version the operator's screen showed: if the device changed
+    since, the move is refused with "changed by someone else — reload" instead of acting on a
+    state the operator never saw.
+    """
+    stmt = select(Device).where(Device.serial == serial.strip())
+    if kind:
+        stmt = stmt.where(Device.kind == kind)
+    found = session.scalars(stmt).unique().all()
+    if not found:
+        raise NotFoundError(f"no device with serial {serial!r}"
+                            + (f" of kind {kind}" if kind else ""))
+    if len(found) > 1:
+        raise ValidationError(f"serial {serial!r} is both a usb_token and a pki_sim: give --kind")
+    device = found[0]
+    if expected_version is not None and device.version != expected_version:
+        raise ConcurrentChangeError(f"device {device.serial} was changed by someone else since "
+                                    f"you loaded it (now {device.status}): reload and try again")
+    return device
+
+
+def find_holders(session: Session, text_: str, *, limit: int = 50) -> list[Holder]:
+    ids: Any = _search_holder_ids(session, text_)
+    if ids is None:
+        return []
+    return list(session.scalars(select(Holder).where(Holder.id.in_(ids))
+                                .order_by(Holder.name_folded, Holder.id).limit(limit)).unique())
+
+
+def find_agencies(session: Session, text_: str, *, limit: int = 50) -> list[Agency]:
+    q = fold(text_)
+    if not q:
+        return []
+    if len(q) < 3:
+        cond: ColumnElement[bool] = or_(Agency.name_folded.startswith(q),
+                                        Agency.code.startswith(text_.strip()))
+    elif session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + q.replace('"', '""') + '"'
+        ids: Any = select(literal_column("rowid")).select_from(text("agency_search")).where(
+            text("agency_search MATCH :phrase").bindparams(phrase=phrase))
+        cond = or_(Agency.id.in_(ids), Agency.code == text_.strip())
+    else:
+        cond = or_(Agency.name_folded.like(f"%{escape_like(q)}%", escape="\\"),
+                   Agency.code == text_.strip())
+    return list(session.scalars(select(Agency).where(cond).order_by(Agency.path)
+                                .limit(limit)).unique())
+
+
+def get_holder(session: Session, ref: str) -> Holder:
+    """A holder by id, national ID number, or an unambiguous name."""
+    ref = ref.strip()
+    if ref.isdigit():
+        holder = session.get(Holder, int(ref)) if len(ref) < 9 else session.scalar(
+            select(Holder).where(Holder.national_id == ref))
+        if holder is not None:
+            return holder
+    matches = find_holders(session, ref, limit=3)
+    exact = [h for h in matches if h.name_folded == fold(ref)]
+    if len(exact) == 1 or len(matches) == 1:
+        return (exact or matches)[0]
+    if not matches:
+        raise NotFoundError(f"no holder matches {ref!r}")
+    raise ValidationError(f"{ref!r} matches several holders ({', '.join(f'{h.id}: {h.full_name}' for h in matches)}…): give the holder id")  # noqa: E501
+
+
+def device_detail(session: Session, device: Device) -> dict[str, Any]:
+    """Everything about one device (``device show`` and the TUI's detail screen share this)."""
+    from inventory.fleet.lifecycle import allowed_moves, mask_national_id
+    from inventory.register.models import Event, Handover, ServiceRequest, ServiceRequestItem
+
+    holder, agency = device.holder, device.agency
+    handovers = session.scalars(select(Handover).where(Handover.device_id == device.id)
+                                .order_by(Handover.handed_at)).all()
+    events = session.scalars(select(Event).where(Event.device_id == device.id)
+                             .order_by(Event.seq)).all()
+    requests = session.execute(
+        select(ServiceRequest.id, ServiceRequest.kind, ServiceRequest.state,
+               ServiceRequest.external_ref, ServiceRequest.created_at)
+        .join(ServiceRequestItem, ServiceRequestItem.request_id == ServiceRequest.id)
+        .where(ServiceRequestItem.device_id == device.id)
+        .order_by(ServiceRequest.created_at, ServiceRequest.id)).all()
+    active = device.active_certificate
+    return {
+        "serial": device.serial, "kind": device.kind, "status": device.status,
+        "manufacturer": device.manufacturer, "model": device.model,
+        "phone_number": device.phone_number, "lock_count": device.lock_count,
+        "pin_tries_left": device.pin_tries_left,
+        "holder": {"id": holder.id, "full_name": holder.full_name, "title": holder.title,
+                   "email": holder.email,
+                   "national_id": mask_national_id(holder.national_id)}
+        if holder else None,
+        "agency": {"code": agency.code, "name": agency.name} if agency else None,
+        "not_after": active.not_after.isoformat() if active else None,
+        "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
+        "last_seen_reader": device.last_seen_reader,
+        "allowed_moves": allowed_moves(device.status),
+        "certificates": [{"serial": c.serial, "status": c.status, "subject": c.subject,
+                          "not_before": c.not_before.isoformat(),
+                          "not_after": c.not_after.isoformat(),
+                          "fingerprint_sha256": c.fingerprint_sha256}
+                         for c in device.certificates],
+        "handovers": [{"method": h.method, "tracking_no": h.tracking_no,
+                       "holder": h.holder.full_name, "handed_at": h.handed_at.isoformat(),
+                       "received_at": h.received_at.isoformat() if h.received_at else None}
+                      for h in handovers],
+        "requests": [{"id": r.id, "kind": r.kind, "state": r.state, "external_ref": r.external_ref,
+                      "created_at": r.created_at.isoformat()} for r in requests],
+        "history": [{"seq": e.seq, "when": e.occurred_at.isoformat(), "actor": e.actor,
+                     "action": e.action, "summary": e.summary} for e in events],
+    }

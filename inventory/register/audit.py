@@ -1,0 +1,178 @@
+"""The tamper-evident audit trail.
+
+Every event's ``hash`` is SHA-256 over its own fields and the previous event's hash, so editing
+or deleting any past event breaks the chain at that point. Appends first update the single
+``audit_head`` row: on PostgreSQL that row lock, on SQLite the write lock, makes concurrent
+writers append one after the other, so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from inventory.register import access
+from inventory.register.errors import AuditChainBrokenError
+from inventory.register.models import AuditHead, Event, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def event_hash(
+    *,
+    seq: int,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    device_id: int | None,
+    summary: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    prev_hash: str,
+) -> str:
+    payload = json.dumps(
+        [seq, occurred_at.isoformat(timespec="microseconds"), actor, action, entity_type,
+         entity_id, device_id, summary, _canonical(before), _canonical(after), prev_hash],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def jsonable(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if state is None else _canonical(state)
+
+
+def _claim(session: Session, count: int) -> tuple[int, str]:
+    """Reserve ``count`` chain positions; returns (last seq before them, last hash)."""
+    row = session.execute(
+        update(AuditHead).where(AuditHead.id == 1)
+        .values(last_seq=AuditHead.last_seq + count)
+        .returning(AuditHead.last_seq, AuditHead.last_hash)
+    ).one_or_none()
+    if row is None:  # first event ever: the migration seeds the row, but be robust
+        session.add(AuditHead(id=1, last_seq=count, last_hash=GENESIS_HASH))
+        session.flush()
+        return 0, GENESIS_HASH
+    return row.last_seq - count, row.last_hash
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    action: str
+    entity_type: str
+    entity_id: int | None
+    actor: str
+    device_id: int | None = None
+    summary: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    occurred_at: datetime | None = None
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    device_id: int | None = None,
+    summary: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Append one event in the caller's transaction."""
+    (event,) = record_many(session, [EventDraft(
+        action=action, entity_type=entity_type, entity_id=entity_id, actor=actor,
+        device_id=device_id, summary=summary, before=before, after=after,
+        occurred_at=occurred_at)])
+    return event
+
+
+def record_many(session: Session, drafts: Iterable[EventDraft]) -> list[Event]:
+    """Append several events at once (bulk work: imports, demo) with one head update."""
+    drafts = list(drafts)
+    if not drafts:
+        return []
+    for d in drafts:
+        access.require(session, d.actor, d.action)
+    seq, prev = _claim(session, len(drafts))
+    events = []
+    for d in drafts:
+        seq += 1
+        occurred_at = d.occurred_at or utcnow()
+        before, after = jsonable(d.before), jsonable(d.after)
+        digest = event_hash(seq=seq, occurred_at=occurred_at, actor=d.actor, action=d.action,
+                            entity_type=d.entity_type, entity_id=d.entity_id,
+                            device_id=d.device_id, summary=d.summary, before=before, after=after,
+                            prev_hash=prev)
+        events.append(Event(seq=seq, occurred_at=occurred_at, actor=d.actor, action=d.action,
+                            entity_type=d.entity_type, entity_id=d.entity_id,
+                            device_id=d.device_id, summary=d.summary, before=before,
+                            after=after, prev_hash=prev, hash=digest))
+        prev = digest
+    session.add_all(events)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
+    session.flush()
+    return events
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    events: int
+    last_hash: str
+
+
+def verify(session: Session, batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain; raise ``AuditChainBrokenError`` at the first broken event."""
+    prev, expected_seq, count, last_id = GENESIS_HASH, 1, 0, 0
+    while True:
+        rows = session.scalars(
+            select(Event).where(Event.seq >= expected_seq).order_by(Event.seq).limit(batch)
+        ).all()
+        for ev in rows:
+            if ev.seq != expected_seq:
+                raise AuditChainBrokenError(
+                    last_id if ev.seq > expected_seq else ev.id,
+                    f"chain position {expected_seq} is missing (an event was deleted after "
+                    f"event {last_id})")
+            if ev.prev_hash != prev:
+                raise AuditChainBrokenError(ev.id, "does not link to the event before it")
+            digest = event_hash(seq=ev.seq, occurred_at=ev.occurred_at, actor=ev.actor,
+                                action=ev.action, entity_type=ev.entity_type,
+                                entity_id=ev.entity_id, device_id=ev.device_id,
+                                summary=ev.summary, before=ev.before, after=ev.after,
+                                prev_hash=ev.prev_hash)
+            if digest != ev.hash:
+                raise AuditChainBrokenError(ev.id, "its content was changed after it was written")
+            prev, expected_seq, last_id = ev.hash, expected_seq + 1, ev.id
+            count += 1
+        session.expunge_all()
+        if len(rows) < batch:
+            break
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_seq != count or head.last_hash != prev):
+        raise AuditChainBrokenError(
+            last_id, f"the chain ends at position {count} but the head records "
+                     f"{head.last_seq}: events after it were deleted")
+    return VerifyResult(events=count, last_hash=prev)

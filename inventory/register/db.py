@@ -1,0 +1,239 @@
+"""Engines, sessions and schema upgrades for the SQLite (embedded) and PostgreSQL registers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, create_engine, event, exc, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+from inventory.register.errors import (
+    ConcurrentChangeError,
+    ConfigurationError,
+    DatabaseUnavailableError,
+    SchemaTooNewError,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# The newest migration. Opening a register at this revision needs no Alembic (a third of a
+# second of imports for every command); a test keeps it equal to Alembic's head.
+SCHEMA_HEAD = "0010_devices_kind_status"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 16 * 1024  # per connection; bulk loads raise it (BULK_CACHE_KIB)
+SQLITE_BULK_CACHE_KIB = 256 * 1024
+
+
+# Search indexes are made by hand in a migration (FTS5 / pg_trgm): autogenerate leaves them be.
+SEARCH_OBJECTS = ("holder_search", "agency_search", "ix_search_")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                   compare_to: Any) -> bool:
+    """Alembic's filter: which database objects the models describe."""
+    return not (name and name.startswith(SEARCH_OBJECTS))
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return "<unparseable URL>"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cur.close()
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit transactions start
+    # late, after the first SELECT, which would let two writers read the same audit head).
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the write lock up front (BEGIN IMMEDIATE), so a transaction never reads a
+    # snapshot that another writer outdates before it writes; readers stay deferred in WAL.
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as err:
+        raise ConfigurationError(f"not a database URL: {url!r}") from err
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                               **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 5)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_timeout", 10)
+        connect_args = {"connect_timeout": 5, "options": "-c statement_timeout=60000"}
+        return create_engine(parsed, connect_args=connect_args, **kwargs)
+    raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite "
+                             "or postgresql")
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False)
+                            .replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with connect(engine) as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database, read with one plain query."""
+    with connect(engine) as conn:
+        try:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except exc.DBAPIError:  # no table yet: an empty database
+            return None
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Any]:
+    """A connection, with "cannot reach the database" turned into one clear error."""
+    try:
+        conn = engine.connect()
+    except exc.OperationalError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        raise DatabaseUnavailableError(
+            f"cannot open the register at {safe_url(str(engine.url))}: {reason}"
+        ) from err
+    with conn:
+        yield conn
+
+
+def check_revision(engine: Engine) -> str | None:
+    """Refuse a database whose revision this code does not know (written by a newer version)."""
+    from alembic.script import ScriptDirectory
+
+    current = current_revision(engine)
+    script = ScriptDirectory.from_config(alembic_config())
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except Exception as err:
+            raise SchemaTooNewError(
+                f"the register at {safe_url(str(engine.url))} is at schema revision {current}, "
+                f"which this version of tokenfleet does not know (newest known: "
+                f"{script.get_current_head()}); upgrade tokenfleet"
+            ) from err
+    return current
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    check_revision(engine)
+    cfg = alembic_config(engine)
+    with connect(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.commit()
+
+
+def is_embedded(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+class Register:
+    """An open register: the engine plus a session factory whose sessions are transactions."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE") if is_embedded(engine) \
+            else engine
+        self._sessions = sessionmaker(writer, expire_on_commit=False)
+        self._readers = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, auto_upgrade: bool | None = None, **kwargs: Any) -> Register:
+        """Open (and, for the embedded SQLite default, create or upgrade) the register."""
+        engine = make_engine(url, **kwargs)
+        try:
+            if stored_revision(engine) == SCHEMA_HEAD:
+                return cls(engine)
+            current = check_revision(engine)
+            if auto_upgrade is None:
+                auto_upgrade = is_embedded(engine)
+            if current != head_revision():
+                if not auto_upgrade:
+                    raise ConfigurationError(
+                        f"the register at {safe_url(url)} is at schema revision "
+                        f"{current or '(empty)'}, not {head_revision()}: run "
+                        "`tokenfleet db upgrade`")
+                upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back (changing nothing) on any error."""
+        try:
+            with self._sessions.begin() as session:
+                if self.engine.dialect.name == "postgresql":
+                    # Writers queue here first, as SQLite's BEGIN IMMEDIATE makes them do: every
+                    # change appends to the one audit chain anyway, and taking this lock before
+                    # any row lock means two writers can never deadlock.
+                    session.execute(text("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE"))
+                yield session
+        except StaleDataError as err:
+            raise ConcurrentChangeError(
+                "the device was changed by someone else meanwhile: reload and try again"
+            ) from err
+        except exc.OperationalError as err:
+            raise DatabaseUnavailableError(f"database error: {err.orig}") from err
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (never takes SQLite's write lock); rolled back at the end."""
+        with self._readers() as session:
+            try:
+                yield session
+            except exc.OperationalError as err:
+                raise DatabaseUnavailableError(f"database error: {err.orig}") from err
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

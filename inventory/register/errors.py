@@ -1,0 +1,154 @@
+"""The one error tree of tokenfleet.
+
+Every error a person can meet carries the facts they need (serial, reader, row) in its message.
+The CLI maps these classes to messages and exit codes in one place (``inventory.cli``).
+
+    TokenfleetError                 base; ``title`` is a short user-facing heading
+    ├── ConfigurationError          bad settings, unreachable database, unknown option values
+    ├── DatabaseError
+    │   ├── DatabaseUnavailableError    the database cannot be reached
+    │   ├── SchemaTooNewError           the database is at a revision this code does not know
+    │   └── ConcurrentChangeError       someone else changed the row: reload and retry
+    ├── NotFoundError               unknown serial, holder, agency, request …
+    ├── DuplicateError              a serial or fingerprint that already exists
+    ├── ValidationError             a value that fails a check (ID number, date, e-mail …)
+    ├── PermissionDeniedError       the operator's role does not allow the action
+    ├── MoveNotAllowedError         a lifecycle move the state machine refuses
+    ├── ImportFileError             an import file that cannot be read or has bad rows
+    ├── AuditChainBrokenError       ``audit verify`` found a broken or edited event
+    ├── AlertDeliveryError          a channel failed to deliver
+    └── HardwareError               reader, card and PKCS#11 trouble (inventory.readers.hardware)
+        ├── PcscUnavailableError        pcscd is not running / no PC/SC service
+        ├── ReaderError                 a reader failed or vanished (names the reader)
+        ├── CardRemovedError            the card was pulled mid-read (names the reader)
+        └── Pkcs11ModuleError           a PKCS#11 module failed to load or answer (names the path)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class TokenfleetError(Exception):
+    """Base of every error tokenfleet raises on purpose."""
+
+    title = "Error"
+    exit_code = 1
+
+
+class ConfigurationError(TokenfleetError):
+    title = "Configuration error"
+    exit_code = 78  # EX_CONFIG
+
+
+class DatabaseError(TokenfleetError):
+    title = "Database error"
+    exit_code = 69  # EX_UNAVAILABLE
+
+
+class DatabaseUnavailableError(DatabaseError):
+    title = "Database unreachable"
+
+
+class SchemaTooNewError(DatabaseError):
+    title = "Database is newer than this program"
+
+
+class ConcurrentChangeError(DatabaseError):
+    title = "Changed by someone else"
+    exit_code = 75  # EX_TEMPFAIL
+
+
+class NotFoundError(TokenfleetError):
+    title = "Not found"
+    exit_code = 3
+
+
+class DuplicateError(TokenfleetError):
+    title = "Already exists"
+    exit_code = 4
+
+
+class ValidationError(TokenfleetError):
+    title = "Invalid value"
+    exit_code = 65  # EX_DATAERR
+
+
+class PermissionDeniedError(TokenfleetError):
+    title = "Not allowed for your role"
+    exit_code = 77  # EX_NOPERM
+
+
+class MoveNotAllowedError(TokenfleetError):
+    """The state machine refused a move; nothing was changed."""
+
+    title = "Move not allowed"
+    exit_code = 5
+
+    def __init__(self, serial: str, status: str, move: str, allowed_from: Sequence[str] = ()):
+        self.serial, self.status, self.move = serial, status, move
+        hint = f" (allowed from: {', '.join(allowed_from)})" if allowed_from else ""
+        super().__init__(f"device {serial} is {status}: cannot {move}{hint}")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad row of an import file (``row`` is the 1-based row number in the file)."""
+
+    row: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"
+
+
+class ImportFileError(TokenfleetError):
+    title = "Import refused"
+    exit_code = 65
+
+    def __init__(self, path: str, message: str, problems: Sequence[RowProblem] = ()):
+        self.path, self.problems = path, list(problems)
+        lines = [f"{path}: {message}"] + [f"{path}: {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class AuditChainBrokenError(TokenfleetError):
+    title = "Audit trail broken"
+    exit_code = 6
+
+    def __init__(self, event_id: int, reason: str):
+        self.event_id, self.reason = event_id, reason
+        super().__init__(f"audit event {event_id}: {reason}")
+
+
+class AlertDeliveryError(TokenfleetError):
+    title = "Alert delivery failed"
+    exit_code = 2
+
+
+class HardwareError(TokenfleetError):
+    title = "Reader problem"
+    exit_code = 7
+
+
+class PcscUnavailableError(HardwareError):
+    title = "PC/SC not available"
+
+
+class ReaderError(HardwareError):
+    def __init__(self, reader: str, message: str):
+        self.reader = reader
+        super().__init__(f"reader {reader!r}: {message}")
+
+
+class CardRemovedError(ReaderError):
+    title = "Card removed"
+
+
+class Pkcs11ModuleError(HardwareError):
+    title = "PKCS#11 module problem"
+
+    def __init__(self, module: str, message: str):
+        self.module = module
+        super().__init__(f"PKCS#11 module {module}: {message}")

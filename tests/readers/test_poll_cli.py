@@ -1,0 +1,76 @@
+"""``tokenfleet stocktake`` / ``unregistered`` / ``poll`` refusals: one clear line, an exit code,
+nothing changed (both backends; no reader hardware needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from inventory.cli import main
+from inventory.fleet import lifecycle
+from inventory.readers import sync
+from inventory.register.db import Register
+from inventory.register.models import Event, Stocktake
+from tests.readers.test_sync import obs
+
+
+def run(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> tuple[int, str, str]:
+    try:
+        main(["--db", url, "--actor", "manager", *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def events(register: Register) -> int:
+    with register.read() as s:
+        return int(s.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+def test_stocktake_refusals(register: Register, db_url: str,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    with register.session() as s:
+        lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t")
+    before = events(register)
+    code, _out, err = run(capsys, db_url, "stocktake", "status")
+    assert code == 3 and "no stocktake yet" in err
+    code, _out, err = run(capsys, db_url, "stocktake", "start", "--agency", "NOPE")
+    assert code == 3 and "no agency with code 'NOPE'" in err
+    code, _out, err = run(capsys, db_url, "stocktake", "finish")
+    assert code == 3 and "no stocktake is open" in err
+    assert events(register) == before
+    assert run(capsys, db_url, "stocktake", "start", "--agency", "HN")[0] == 0
+    code, _out, err = run(capsys, db_url, "stocktake", "start", "--agency", "HN")
+    assert code == 65 and "is still open" in err
+    with register.read() as s:
+        assert s.scalar(select(func.count()).select_from(Stocktake)) == 1
+
+
+def test_stocktake_csv_never_writes_a_formula(register: Register, db_url: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    with register.session() as s:
+        lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t")
+    run(capsys, db_url, "stocktake", "start", "--agency", "HN")
+    with register.session() as s:
+        sync.sync_observations(s, [obs("=HYPERLINK(1)")], host="desk1")
+    code, out, _err = run(capsys, db_url, "stocktake", "status", "--format", "json")
+    assert code == 0 and json.loads(out)["unexpected"][0]["serial"] == "=HYPERLINK(1)"
+    path = tmp_path / "stocktake.csv"
+    code, _out, _err = run(capsys, db_url, "stocktake", "status", "--output", str(path))
+    text = path.read_text(encoding="utf-8")
+    assert code == 0 and "'=HYPERLINK(1)" in text and "\n=HYPERLINK" not in text
+
+
+def test_claim_and_poll_refusals(register: Register, db_url: str,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    before = events(register)
+    code, _out, err = run(capsys, db_url, "unregistered", "claim", "zz404")
+    assert code == 3 and "no unregistered device with serial 'zz404'" in err
+    code, _out, err = run(capsys, db_url, "poll", "--once", "--no-pcsc", "--no-pkcs11")
+    assert code == 78 and "nothing to poll" in err
+    assert events(register) == before
