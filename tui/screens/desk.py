@@ -13,6 +13,7 @@ from ..context import ctx
 from ..widgets.alerts_pane import AlertsPane
 from ..widgets.requests_pane import RequestsPane
 from ..widgets.unlock_pane import UnlockPane
+from .request_detail import RequestDetailModal
 
 
 class DeskScreen(Screen[None]):
@@ -28,6 +29,12 @@ class DeskScreen(Screen[None]):
             with TabPane(t("desk.alerts"), id="tab-alerts"):
                 yield AlertsPane(id="alerts-pane")
         yield Footer()
+
+    def on_requests_pane_opened(self, event: RequestsPane.Opened) -> None:
+        def closed(_: str | None) -> None:
+            event.pane.reload()
+
+        self.app.push_screen(RequestDetailModal(event.request_id), closed)
 
     def refresh_for_changes(self, changes: Changes) -> None:
         """Another desk changed the register: every pane re-reads (each is one small query)."""

@@ -6,11 +6,13 @@ the list re-reads when the modal closes and when another desk changes the regist
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 from textual.worker import get_current_worker
 
@@ -27,6 +29,13 @@ ALL = "all"
 
 
 class RequestsPane(ShowsWorkerErrors, Vertical):
+    @dataclass
+    class Opened(Message):
+        """A request was chosen: the screen opens its detail (widgets don't push screens)."""
+
+        pane: RequestsPane
+        request_id: int
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows_shown: list[RequestRow] = []
@@ -82,9 +91,4 @@ class RequestsPane(ShowsWorkerErrors, Vertical):
         if event.data_table.id != "requests" or event.row_key.value is None:
             return
         event.stop()
-        from ..screens.request_detail import RequestDetailModal
-
-        def closed(_: str | None) -> None:
-            self.reload()
-
-        self.app.push_screen(RequestDetailModal(int(event.row_key.value)), closed)
+        self.post_message(self.Opened(self, int(event.row_key.value)))
