@@ -30,7 +30,7 @@ class UiContext:
     poller_factory: Callable[[], Any] | None = None  # tests feed a scripted poller
     search_debounce: float = 0.15
     not_seen_days: int = 30
-    host: str = field(default_factory=socket.gethostname)  # names this desk in observations
+    host: str = field(default_factory=socket.gethostname)  # this poller station's name
 
     def now(self) -> datetime:
         return self.fixed_now or utcnow()

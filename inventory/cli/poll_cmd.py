@@ -56,9 +56,11 @@ def _pkcs11_option(f: Any) -> Any:
                           "TOKENFLEET_PKCS11_MODULES).")(f)
     f = click.option("--no-pcsc", is_flag=True, help="Do not use PC/SC readers.")(f)
     f = click.option("--no-pkcs11", is_flag=True, help="Do not load PKCS#11 modules.")(f)
-    return click.option("--desk", metavar="NAME",
-                        help="This desk's name in the register (default TOKENFLEET_HOST or "
-                             "the host name); the actor is poller@NAME.")(f)
+    f = click.option("--desk", "desk_alias", metavar="NAME", hidden=True,
+                     help="Old name of --station (kept for existing service units).")(f)
+    return click.option("--station", metavar="NAME",
+                        help="This poller station's name in the register (default "
+                             "TOKENFLEET_HOST or the host name); the actor is poller@NAME.")(f)
 
 
 @click.command("poll")
@@ -71,11 +73,11 @@ def _pkcs11_option(f: Any) -> Any:
               show_default=True, help="Output of --once.")
 @pass_app
 def poll(app: AppContext, mode: str, modules: tuple[str, ...], no_pcsc: bool, no_pkcs11: bool,
-         desk: str | None, fmt: str) -> None:
+         station: str | None, desk_alias: str | None, fmt: str) -> None:
     """Read the readers and PKCS#11 tokens and bring the register up to date."""
-    desk = desk or app.settings.host
+    station = station or desk_alias or app.settings.host
     if mode == "watch":
-        _watch(app, _hardware_config(app, modules, no_pcsc, no_pkcs11, 0.5), desk)
+        _watch(app, _hardware_config(app, modules, no_pcsc, no_pkcs11, 0.5), station)
         return
     from inventory.readers.hardware import scan_once
 
@@ -83,10 +85,10 @@ def poll(app: AppContext, mode: str, modules: tuple[str, ...], no_pcsc: bool, no
     register = app.register()
     result = scan_once(config)
     with register.session() as session:
-        report = sync.sync_observations(session, result.observations, host=desk)
+        report = sync.sync_observations(session, result.observations, host=station)
         report.warnings[:0] = list(result.warnings)
         if config.use_pcsc:
-            sync.record_desk_readers(session, desk, result.readers)
+            sync.record_station_readers(session, station, result.readers)
         sync.prune_observations(
             session, timedelta(days=app.settings.observation_retention_days))
     if fmt == "json":
@@ -103,9 +105,9 @@ def poll(app: AppContext, mode: str, modules: tuple[str, ...], no_pcsc: bool, no
         click.echo("no changes")
 
 
-def _watch(app: AppContext, config: Any, desk: str) -> None:
+def _watch(app: AppContext, config: Any, station: str) -> None:
     from inventory.readers.hardware import Poller
-    from inventory.readers.station import DeskSync
+    from inventory.readers.station import StationSync
 
     stop = threading.Event()
 
@@ -122,10 +124,11 @@ def _watch(app: AppContext, config: Any, desk: str) -> None:
     def on_warning(message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
-    writer = DeskSync(app.register(), desk=desk, on_report=on_report, on_warning=on_warning,
-                      retention=timedelta(days=app.settings.observation_retention_days))
+    writer = StationSync(app.register(), station=station, on_report=on_report,
+                         on_warning=on_warning,
+                         retention=timedelta(days=app.settings.observation_retention_days))
     writer.start()
-    click.echo(f"watching as poller@{desk} (Ctrl-C to stop)")
+    click.echo(f"watching as poller@{station} (Ctrl-C to stop)")
     try:
         with Poller(config) as poller:
             for event in poller.watch(stop):

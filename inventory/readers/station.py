@@ -1,13 +1,13 @@
 """The writing half of a watching poller: observations go to the register from their own thread.
 
 The hardware loop (``Poller.watch``) never waits on the database: it hands each event to
-:meth:`DeskSync.submit`, which queues it. The writer thread applies the queue in order, one
+:meth:`StationSync.submit`, which queues it. The writer thread applies the queue in order, one
 transaction per event (so a batch either landed or stays queued and is retried). While the
 database is unreachable the queue grows up to ``buffer_limit`` events (the oldest are dropped,
 with a warning); when it comes back the queue is caught up. Replaying a batch changes nothing
 twice: the sync compares with the register's state (locked is not locked again, a known
-certificate is not attached again). The writer also keeps this desk's readers and heartbeat in
-``desk_readers`` so other screens see them.
+certificate is not attached again). The writer also keeps this station's readers and heartbeat
+in ``station_readers`` so other screens see them.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from sqlalchemy import exc
 
 from inventory.readers.sync import (
     SyncReport,
-    desk_heartbeat,
     prune_observations,
-    record_desk_readers,
+    record_station_readers,
+    station_heartbeat,
 )
 from inventory.readers.sync import sync_observations as apply_observations
 from inventory.register.db import Register
@@ -48,15 +48,15 @@ class Batch:
     readers: tuple[ReaderState, ...] | None  # None: the readers did not change
 
 
-class DeskSync:
-    """Queue + writer thread for one desk's poller (``start``/``stop``, or ``run`` yourself)."""
+class StationSync:
+    """Queue + writer thread for one station's poller (``start``/``stop``, or ``run`` yourself)."""
 
-    def __init__(self, register: Register, *, desk: str, buffer_limit: int = 10_000,
+    def __init__(self, register: Register, *, station: str, buffer_limit: int = 10_000,
                  heartbeat_every: float = 30.0, retry_every: float = 1.0,
                  retention: timedelta | None = None,
                  on_report: Callable[[SyncReport], None] | None = None,
                  on_warning: Callable[[str], None] | None = None) -> None:
-        self.register, self.desk = register, desk
+        self.register, self.station = register, station
         self.buffer_limit = buffer_limit
         self.heartbeat_every, self.retry_every = heartbeat_every, retry_every
         self.retention = retention
@@ -107,9 +107,9 @@ class DeskSync:
                 batch = self._pending[0]
             try:
                 with self.register.session() as session:
-                    report = apply_observations(session, batch.observations, host=self.desk)
+                    report = apply_observations(session, batch.observations, host=self.station)
                     if batch.readers is not None:
-                        record_desk_readers(session, self.desk, batch.readers, batch.at)
+                        record_station_readers(session, self.station, batch.readers, batch.at)
             except ConcurrentChangeError as err:  # retried after the pause
                 self._note_outage(str(err))
                 return False
@@ -137,7 +137,7 @@ class DeskSync:
     def heartbeat(self) -> bool:
         try:
             with self.register.session() as session:
-                desk_heartbeat(session, self.desk)
+                station_heartbeat(session, self.station)
                 if self.retention is not None:
                     prune_observations(session, self.retention)
         except Transient as err:
@@ -162,9 +162,9 @@ class DeskSync:
                 self._wake.wait(self.retry_every if not ok else
                                 max(0.05, self.heartbeat_every - (now - self._last_beat)))
 
-    def start(self) -> DeskSync:
+    def start(self) -> StationSync:
         self._thread = threading.Thread(target=self.run, args=(self._stop,),
-                                        name=f"desk-sync-{self.desk}", daemon=True)
+                                        name=f"station-sync-{self.station}", daemon=True)
         self._thread.start()
         return self
 

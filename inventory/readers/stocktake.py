@@ -6,10 +6,10 @@ revoked and retired devices are not expected — seeing one is reported as unexp
 what a manager wants to know. The poller's sync calls :func:`tick` for every device it sees while
 a stocktake is open (one open stocktake at a time, so a poller never has to choose).
 
-A sighting continues the same scan when it comes from the same desk as the previous one and
-either from the same reader (a card left in the reader and re-read) or within
+A sighting continues the same scan when it comes from the same poller station as the previous
+one and either from the same reader (a card left in the reader and re-read) or within
 ``SAME_SCAN_SECONDS`` of it (the PC/SC and PKCS#11 views of one insertion); any other sighting —
-another desk, or another reader later — is a duplicate scan: flagged, counted once.
+another station, or another reader later — is a duplicate scan: flagged, counted once.
 """
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ from inventory.register import audit
 from inventory.register.errors import ConcurrentChangeError, TokenfleetError
 from inventory.register.models import (
     Certificate,
-    DeskReader,
     Device,
     ObservationRecord,
+    StationReader,
     UnregisteredDevice,
     utcnow,
 )
@@ -43,7 +43,8 @@ if TYPE_CHECKING:  # importing inventory.readers.hardware loads pyscard: only th
     from inventory.readers.hardware.observation import CertificateInfo, Observation, ReaderState
 
 NO_READERS = "(no readers)"
-"""The placeholder row of a desk whose poller has no PC/SC reader: it still shows its heartbeat."""
+"""The placeholder row of a station whose poller has no PC/SC reader: it still shows its
+heartbeat."""
 
 
 def _rowcount(result: Any) -> int:
@@ -400,11 +401,11 @@ def ready_for_unlock(session: Session) -> list[Device]:
         .order_by(Device.last_seen_at.desc())).unique())
 
 
-# --- desks (issue 8) ---------------------------------------------------------------------------
+# --- poller stations ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class DeskReaderRow:
-    desk: str
+class StationReaderRow:
+    station: str
     reader: str
     card_present: bool
     atr: str | None
@@ -413,18 +414,18 @@ class DeskReaderRow:
     error: str | None
     updated_at: datetime
     heartbeat_at: datetime
-    alive: bool  # the desk's poller gave a heartbeat recently
+    alive: bool  # the station's poller gave a heartbeat recently
 
     def as_record(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def record_desk_readers(session: Session, desk: str, readers: Sequence[ReaderState],
-                        at: datetime | None = None) -> None:
-    """Replace what the register shows of this desk's readers (and beat its heart)."""
+def record_station_readers(session: Session, station: str, readers: Sequence[ReaderState],
+                           at: datetime | None = None) -> None:
+    """Replace what the register shows of this station's readers (and beat its heart)."""
     at = at or utcnow()
     rows = {r.reader: r for r in session.scalars(
-        select(DeskReader).where(DeskReader.desk == desk))}
+        select(StationReader).where(StationReader.station == station))}
     wanted: dict[str, dict[str, Any]] = {
         r.name: {"card_present": r.card_present, "atr": r.atr, "serial": r.serial,
                  "profile": r.profile, "error": r.error[:300] if r.error else None}
@@ -432,7 +433,7 @@ def record_desk_readers(session: Session, desk: str, readers: Sequence[ReaderSta
     for name, facts in wanted.items():
         row = rows.pop(name, None)
         if row is None:
-            row = DeskReader(desk=desk, reader=name[:300])
+            row = StationReader(station=station, reader=name[:300])
             session.add(row)
         for key in ("card_present", "atr", "serial", "profile", "error"):
             setattr(row, key, facts.get(key))
@@ -442,24 +443,25 @@ def record_desk_readers(session: Session, desk: str, readers: Sequence[ReaderSta
     session.flush()
 
 
-def desk_heartbeat(session: Session, desk: str, at: datetime | None = None) -> None:
+def station_heartbeat(session: Session, station: str, at: datetime | None = None) -> None:
     at = at or utcnow()
-    done = _rowcount(session.execute(update(DeskReader).where(DeskReader.desk == desk)
+    done = _rowcount(session.execute(update(StationReader)
+                                     .where(StationReader.station == station)
                                      .values(heartbeat_at=at)))
     if not done:
-        record_desk_readers(session, desk, (), at)
+        record_station_readers(session, station, (), at)
 
 
-def desk_readers(session: Session, desk: str | None = None, *,
-                 alive_within: timedelta = timedelta(seconds=90),
-                 now: datetime | None = None) -> list[DeskReaderRow]:
-    """Every desk's readers as their pollers last reported them (the TUI's readers panel)."""
-    stmt = select(DeskReader).order_by(DeskReader.desk, DeskReader.reader)
-    if desk is not None:
-        stmt = stmt.where(DeskReader.desk == desk)
+def station_readers(session: Session, station: str | None = None, *,
+                    alive_within: timedelta = timedelta(seconds=90),
+                    now: datetime | None = None) -> list[StationReaderRow]:
+    """Every station's readers as their pollers last reported them (the TUI's readers screen)."""
+    stmt = select(StationReader).order_by(StationReader.station, StationReader.reader)
+    if station is not None:
+        stmt = stmt.where(StationReader.station == station)
     cutoff = (now or utcnow()) - alive_within
-    return [DeskReaderRow(r.desk, r.reader, r.card_present, r.atr, r.serial, r.profile, r.error,
-                          r.updated_at, r.heartbeat_at, r.heartbeat_at >= cutoff)
+    return [StationReaderRow(r.station, r.reader, r.card_present, r.atr, r.serial, r.profile,
+                             r.error, r.updated_at, r.heartbeat_at, r.heartbeat_at >= cutoff)
             for r in session.scalars(stmt)]
 
 

@@ -50,7 +50,7 @@ class Settings:
     observation_retention_days: int = 90
     """How long raw poll observations are kept (``TOKENFLEET_OBSERVATION_RETENTION_DAYS``)."""
     host: str = field(default_factory=socket.gethostname)
-    """This desk's name, as pollers record it (``TOKENFLEET_HOST``)."""
+    """This poller station's name, as pollers record it (``TOKENFLEET_HOST``)."""
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -96,7 +96,7 @@ def bench_backend(name: str, url: str, daemon: Pcscd, ca: TestCa, specs: list[To
     env = {**os.environ, "TOKENFLEET_DATABASE_URL": url}
 
     # ------------------------------------------------------------ 1. insertion → register
-    watch = subprocess.Popen([TOKENFLEET, "poll", "--watch", "--desk", "bench"], env=env,
+    watch = subprocess.Popen([TOKENFLEET, "poll", "--watch", "--station", "bench"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     inserted: list[InsertedCard] = []
     try:
@@ -157,7 +157,7 @@ def bench_backend(name: str, url: str, daemon: Pcscd, ca: TestCa, specs: list[To
     cli = []
     for _ in range(3):
         t0 = time.perf_counter()
-        subprocess.run([TOKENFLEET, "poll", "--once", "--desk", "bench", "--pkcs11-module",
+        subprocess.run([TOKENFLEET, "poll", "--once", "--station", "bench", "--pkcs11-module",
                         SOFTHSM_LIB], env=env, check=True, stdout=subprocess.DEVNULL)
         cli.append((time.perf_counter() - t0) * 1000)
     pa, pb = statistics.median(a), statistics.median(b)

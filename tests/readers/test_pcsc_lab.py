@@ -15,10 +15,10 @@ import pytest
 from inventory.readers.hardware import HardwareConfig, Observation, Poller, WatchEvent, scan_once
 from inventory.readers.hardware.p11 import Pkcs11Module
 from inventory.register.errors import Pkcs11ModuleError
-from tests.readers.conftest import CardSlots
 from tests.lab.pcscd import Pcscd, wait_reader
 from tests.lab.softhsm import SOFTHSM_LIB, SoftHsmLab, TestCa, TokenSpec
 from tests.lab.vcard import InsertedCard, PivCard, PkiSimCard
+from tests.readers.conftest import CardSlots
 
 pytestmark = pytest.mark.lab
 

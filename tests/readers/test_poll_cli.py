@@ -57,7 +57,7 @@ def test_stocktake_csv_never_writes_a_formula(register: Register, db_url: str, t
         lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t")
     run(capsys, db_url, "stocktake", "start", "--agency", "HN")
     with register.session() as s:
-        sync.sync_observations(s, [obs("=HYPERLINK(1)")], host="desk1")
+        sync.sync_observations(s, [obs("=HYPERLINK(1)")], host="station1")
     code, out, _err = run(capsys, db_url, "stocktake", "status", "--format", "json")
     assert code == 0 and json.loads(out)["unexpected"][0]["serial"] == "=HYPERLINK(1)"
     path = tmp_path / "stocktake.csv"
@@ -74,3 +74,18 @@ def test_claim_and_poll_refusals(register: Register, db_url: str,
     code, _out, err = run(capsys, db_url, "poll", "--once", "--no-pcsc", "--no-pkcs11")
     assert code == 78 and "nothing to poll" in err
     assert events(register) == before
+
+
+def test_station_name_and_the_old_desk_alias(register: Register, db_url: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """``--station`` names the poller station; ``--desk`` (hidden) still works for old units."""
+    missing = "/nonexistent/libvendor-pkcs11.so"
+    for flag in ("--station", "--desk"):
+        code, out, err = run(capsys, db_url, "poll", "--once", "--no-pcsc", "--pkcs11-module",
+                             missing, flag, f"name-from{flag}", "--format", "json")
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["host"] == f"name-from{flag}"
+        assert any(missing in w for w in report["warnings"])
+    code, out, _err = run(capsys, db_url, "poll", "--help")
+    assert code == 0 and "--station" in out and "--desk" not in out

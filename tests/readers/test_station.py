@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import get_device
 from inventory.readers.hardware import ReaderState
-from inventory.readers.station import DeskSync
-from inventory.readers.sync import desk_readers
+from inventory.readers.station import StationSync
+from inventory.readers.sync import station_readers
 from inventory.register import audit
 from inventory.register.db import Register
 from inventory.register.models import (
@@ -101,7 +101,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "") ->
 def test_database_restarted_while_a_poller_runs(private_pg: PrivatePostgres) -> None:
     register = Register.open(private_pg.url, auto_upgrade=True)
     warnings: list[str] = []
-    writer = DeskSync(register, desk="desk9", retry_every=0.2, heartbeat_every=3600,
+    writer = StationSync(register, station="station9", retry_every=0.2, heartbeat_every=3600,
                       on_warning=warnings.append)
     try:
         with register.session() as s:
@@ -145,11 +145,11 @@ def test_database_restarted_while_a_poller_runs(private_pg: PrivatePostgres) -> 
             assert s.scalar(select(func.count()).select_from(Certificate)) == 1
             assert s.scalar(select(func.count()).select_from(UnregisteredDevice)) == 1
             assert s.scalar(select(func.count()).select_from(ObservationRecord)) == 7
-            actions = list(s.scalars(select(Event.action).where(Event.actor == "poller@desk9")))
+            actions = list(s.scalars(select(Event.action).where(Event.actor == "poller@station9")))
             assert actions.count("device.lock") == 1
             assert actions.count("certificate.seen") == 1
             assert actions.count("unregistered.seen") == 1
-            rows = desk_readers(s, "desk9")
+            rows = station_readers(s, "station9")
             assert [(r.reader, r.card_present, r.serial) for r in rows] == [
                 ("R0", False, None), ("R1", True, "b1")]
             audit.verify(s)
@@ -160,7 +160,7 @@ def test_database_restarted_while_a_poller_runs(private_pg: PrivatePostgres) -> 
 def test_buffer_is_bounded_oldest_dropped_with_a_warning(private_pg: PrivatePostgres) -> None:
     register = Register.open(private_pg.url, auto_upgrade=True)
     warnings: list[str] = []
-    writer = DeskSync(register, desk="desk9", buffer_limit=2, on_warning=warnings.append)
+    writer = StationSync(register, station="station9", buffer_limit=2, on_warning=warnings.append)
     try:
         private_pg.stop()
         for n in range(5):  # the writer thread is not started: everything stays queued

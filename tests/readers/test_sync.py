@@ -76,7 +76,7 @@ def _fleet_on(register: Register) -> Register:
     return register
 
 
-def run(register: Register, *observations: Observation, host: str = "desk1") -> sync.SyncReport:
+def run(register: Register, *observations: Observation, host: str = "station1") -> sync.SyncReport:
     with register.session() as s:
         return sync.sync_observations(s, observations, host=host)
 
@@ -95,7 +95,7 @@ def test_seen_updates_last_seen_without_bumping_version(fleet: Register) -> None
     with fleet.read() as s:
         d = get_device(s, "a1")
         assert (d.last_seen_at, d.last_seen_reader, d.last_seen_host) == \
-            (T0, "Virtual PCD 00", "desk1")
+            (T0, "Virtual PCD 00", "station1")
         assert (d.pin_tries_left, d.pin_blocked, d.version) == (3, False, version)
         assert s.scalar(select(func.count()).select_from(ObservationRecord)) == 1
     assert len(events(fleet, "device.pin_state")) == 1
@@ -104,7 +104,8 @@ def test_seen_updates_last_seen_without_bumping_version(fleet: Register) -> None
     assert len(events(fleet, "device.pin_state")) == 1
     run(fleet, obs("a1", tries=2, at=T0 + timedelta(minutes=9)))
     (ev,) = events(fleet, "device.pin_state")[1:]
-    assert ev.actor == "poller@desk1" and ev.before == {"pin_tries_left": 3, "pin_blocked": False}
+    assert ev.actor == "poller@station1"
+    assert ev.before == {"pin_tries_left": 3, "pin_blocked": False}
     with fleet.read() as s:
         assert get_device(s, "a1").version == version  # an operator's edit still applies
         assert s.scalar(select(func.count()).select_from(ObservationRecord)) == 5
@@ -130,8 +131,8 @@ def test_blocked_token_is_locked_once(fleet: Register) -> None:
         case = s.scalar(select(UnlockCase).where(UnlockCase.device_id == d.id))
         assert case is not None and case.source == "poller"
     (lock,) = events(fleet, "device.lock")
-    assert lock.actor == "poller@desk1"
-    assert lock.summary == "PIN blocked, seen by poller@desk1 at Virtual PCD 00"
+    assert lock.actor == "poller@station1"
+    assert lock.summary == "PIN blocked, seen by poller@station1 at Virtual PCD 00"
 
 
 def test_seen_healthy_while_locked_is_ready_for_unlock_not_unlocked(fleet: Register) -> None:
@@ -248,7 +249,7 @@ def test_two_pollers_lock_once(fleet: Register) -> None:
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=poller, args=(h,)) for h in ("desk1", "desk2")]
+    threads = [threading.Thread(target=poller, args=(h,)) for h in ("station1", "station2")]
     for t in threads:
         t.start()
     for t in threads:
@@ -292,7 +293,7 @@ def test_stocktake_seen_missing_unexpected_duplicate(fleet: Register) -> None:
     run(fleet, obs("a1"), obs("a1", source="pkcs11", reader="pkcs11:m#slot 0"))  # one scan
     run(fleet, obs("a1", at=T0 + timedelta(minutes=1)))  # left in the reader: same scan
     report = run(fleet, obs("a1", reader="Virtual PCD 03", at=T0 + timedelta(minutes=3)),
-                 host="desk2")
+                 host="station2")
     assert any("duplicate scan" in c.text for c in report.changes)
     run(fleet, obs("b1", at=T0 + timedelta(minutes=4)), obs("zz77", at=T0 + timedelta(minutes=4)))
     with fleet.session() as s:
@@ -315,15 +316,15 @@ def test_prune_observations(fleet: Register) -> None:
         assert s.scalar(select(func.count()).select_from(ObservationRecord)) == 1
 
 
-def test_desk_readers(fleet: Register) -> None:
+def test_station_readers(fleet: Register) -> None:
     with fleet.session() as s:
-        sync.record_desk_readers(s, "desk1", [ReaderState("R0", True, "3B00", "piv", "a1"),
+        sync.record_station_readers(s, "station1", [ReaderState("R0", True, "3B00", "piv", "a1"),
                                               ReaderState("R1", False)], at=T0)
-        sync.record_desk_readers(s, "desk2", [], at=T0)
+        sync.record_station_readers(s, "station2", [], at=T0)
     with fleet.session() as s:
-        sync.record_desk_readers(s, "desk1", [ReaderState("R0", False)], at=T0)
-        sync.desk_heartbeat(s, "desk2", at=T0 + timedelta(minutes=5))
+        sync.record_station_readers(s, "station1", [ReaderState("R0", False)], at=T0)
+        sync.station_heartbeat(s, "station2", at=T0 + timedelta(minutes=5))
     with fleet.read() as s:
-        rows = sync.desk_readers(s, now=T0 + timedelta(minutes=5))
-    assert [(r.desk, r.reader, r.card_present, r.alive) for r in rows] == [
-        ("desk1", "R0", False, False), ("desk2", sync.NO_READERS, False, True)]
+        rows = sync.station_readers(s, now=T0 + timedelta(minutes=5))
+    assert [(r.station, r.reader, r.card_present, r.alive) for r in rows] == [
+        ("station1", "R0", False, False), ("station2", sync.NO_READERS, False, True)]

@@ -32,18 +32,18 @@ from inventory.readers.hardware import HardwareConfig, Poller
 from inventory.register import audit
 from inventory.register.db import Register
 from inventory.register.models import Device, Event, ObservationRecord, UnregisteredDevice
-from tests.readers.conftest import CardSlots
 from tests.lab.pcscd import Pcscd
 from tests.lab.softhsm import SOFTHSM_LIB, SoftHsmLab, TestCa, TokenSpec
 from tests.lab.vcard import PivCard, PkiSimCard
+from tests.readers.conftest import CardSlots
 
 pytestmark = pytest.mark.lab
 
 TOKENFLEET = str(Path(sys.executable).parent / "tokenfleet")
 
 
-def poll_once(url: str, *args: str, desk: str = "desk1") -> dict[str, Any]:
-    result = CliRunner().invoke(cli, ["--db", url, "poll", "--once", "--desk", desk,
+def poll_once(url: str, *args: str, station: str = "station1") -> dict[str, Any]:
+    result = CliRunner().invoke(cli, ["--db", url, "poll", "--once", "--station", station,
                                       "--format", "json", *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.output)
@@ -120,7 +120,7 @@ def test_poll_once_recognises_cards_and_tokens_as_pkcs11_tool_reads_them(
 
     piv = device(register, "8400000000000201")
     assert (piv.last_seen_reader, piv.last_seen_host, piv.pin_tries_left) == \
-        (cards.reader(0), "desk1", 2)
+        (cards.reader(0), "station1", 2)
     assert piv.holder is not None and piv.holder.full_name == "Nguyễn Văn An"
     certs = sorted(piv.certificates, key=lambda c: c.not_before)
     assert [c.status for c in certs] == ["superseded", "active"]  # newest ends active
@@ -197,7 +197,7 @@ def test_hundred_polls_through_the_sync_spend_no_pin_try(
         for _ in range(100):
             result = poller.scan_once()
             with register.session() as s:
-                syncmod.sync_observations(s, result.observations, host="desk1")
+                syncmod.sync_observations(s, result.observations, host="station1")
     assert [c.tries for c in fleet] == [3, 1, 2]
     for card in fleet:
         assert len(card.verify_commands()) >= 100 and card.verify_commands_with_data() == []
@@ -244,9 +244,9 @@ def test_two_pollers_on_the_same_cards_lock_once(
     issued("8400000000000208")
     cards.insert(PivCard("8400000000000208", tries_left=0), 9)
     env = {**os.environ, "TOKENFLEET_DATABASE_URL": db_url}
-    procs = [subprocess.Popen([TOKENFLEET, "poll", "--once", "--desk", desk], env=env,
+    procs = [subprocess.Popen([TOKENFLEET, "poll", "--once", "--station", station], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for desk in ("desk-a", "desk-b")]
+             for station in ("station-a", "station-b")]
     for p in procs:
         _out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
@@ -256,7 +256,7 @@ def test_two_pollers_on_the_same_cards_lock_once(
     with register.read() as s:
         audit.verify(s)
         hosts = set(s.scalars(select(ObservationRecord.host)))
-    assert hosts == {"desk-a", "desk-b"}
+    assert hosts == {"station-a", "station-b"}
 
 
 def test_stocktake_with_the_lab(register: Register, db_url: str, issued: Callable[..., None],
@@ -266,7 +266,7 @@ def test_stocktake_with_the_lab(register: Register, db_url: str, issued: Callabl
     cards.insert(PivCard("8400000000000209"), 10)
     cards.insert(PivCard("8400000000000299"), 11)  # not in the register
     poll_once(db_url)
-    poll_once(db_url, desk="desk2")  # another desk reads it again: a duplicate scan
+    poll_once(db_url, station="station2")  # another station reads it again: a duplicate scan
     status = json.loads(run_cli(db_url, "stocktake", "status", "--format", "json"))
     assert (status["seen"][0]["serial"], status["duplicates"]) == \
         ("8400000000000209", ["8400000000000209", "8400000000000299"])
@@ -284,9 +284,9 @@ def test_stocktake_with_the_lab(register: Register, db_url: str, issued: Callabl
 class WatchProcess:
     """``tokenfleet poll --watch`` as a subprocess; its output lines collected in a thread."""
 
-    def __init__(self, db_url: str, *args: str, desk: str = "watch-desk") -> None:
+    def __init__(self, db_url: str, *args: str, station: str = "watch-station") -> None:
         env = {**os.environ, "TOKENFLEET_DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([TOKENFLEET, "poll", "--watch", "--desk", desk, *args],
+        self.proc = subprocess.Popen([TOKENFLEET, "poll", "--watch", "--station", station, *args],
                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
         self.lines: list[str] = []
@@ -329,10 +329,10 @@ def test_watch_follows_inserts_survives_pcscd_restart_and_stops_on_sigterm(
     watchers.append(w)
     cards.insert(PivCard("8400000000000211", tries_left=3), 12)
     wait_for(lambda: device(register, "8400000000000211").last_seen_at, what="first insert")
-    assert device(register, "8400000000000211").last_seen_host == "watch-desk"
+    assert device(register, "8400000000000211").last_seen_host == "watch-station"
     with register.read() as s:
         wait_for(lambda: any(r.serial == "8400000000000211" for r in
-                             syncmod.desk_readers(s, "watch-desk")), what="desk readers")
+                             syncmod.station_readers(s, "watch-station")), what="station readers")
     pcscd.kill()
     cards.forget()
     wait_for(lambda: any("PC/SC not available" in line for line in w.lines), what="outage")

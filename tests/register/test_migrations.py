@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import Engine, bindparam, text
 
 from inventory.cli import cli, main
+from inventory.readers.hardware.observation import ReaderState
+from inventory.readers.sync import record_station_readers, station_readers
 from inventory.register import db as dbmod
-from inventory.register.db import include_object
+from inventory.register.db import Register, include_object
 from inventory.register.errors import SchemaTooNewError
-from inventory.register.models import Base
+from inventory.register.models import Base, UTCDateTime
 
 
 def test_autogenerate_finds_nothing(db_url):
@@ -85,3 +93,67 @@ def test_database_newer_than_code_is_refused(db_url, capsys):
 def test_schema_head_constant_is_alembics_head():
     """``Register.open`` trusts ``SCHEMA_HEAD`` to skip Alembic: it must name the newest one."""
     assert dbmod.head_revision() == dbmod.SCHEMA_HEAD
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no schema at all) on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    from tests.conftest import _need_pg, _pg_admin_engine
+
+    _need_pg()
+    admin = _pg_admin_engine()
+    name = f"tf_old_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def test_station_readers_upgrade_keeps_every_station_row(empty_url: str) -> None:
+    """0011 renames desk_readers/desk to station_readers/station: rows survive, ids go on."""
+    engine = dbmod.make_engine(empty_url)
+    try:
+        dbmod.upgrade(engine, "0010_devices_kind_status")
+        at = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+        with engine.begin() as conn:
+            for desk, reader, present in (("ict-desk-1", "Reader 00", True),
+                                          ("ict-desk-1", "Reader 01", False),
+                                          ("ward-3", "(no readers)", False)):
+                conn.execute(text(
+                    "INSERT INTO desk_readers (desk, reader, card_present, serial, updated_at, "
+                    "heartbeat_at) VALUES (:d, :r, :p, :s, :t, :t)").bindparams(
+                        bindparam("t", type_=UTCDateTime())),
+                    {"d": desk, "r": reader, "p": present, "s": "84001" if present else None,
+                     "t": at})
+        dbmod.upgrade(engine)
+        assert dbmod.current_revision(engine) == dbmod.SCHEMA_HEAD
+        register = Register(engine)
+        with register.session() as s:
+            rows = station_readers(s, now=at)
+            assert [(r.station, r.reader, r.card_present, r.serial, r.heartbeat_at)
+                    for r in rows] == [
+                ("ict-desk-1", "Reader 00", True, "84001", at),
+                ("ict-desk-1", "Reader 01", False, None, at),
+                ("ward-3", "(no readers)", False, None, at)]
+            # the id sequence and the (station, reader) key were renamed along
+            record_station_readers(s, "ward-3", [ReaderState("Reader 00", True, serial="x")], at)
+        with register.read() as s:
+            assert [r.reader for r in station_readers(s, "ward-3")] == ["Reader 00"]
+        _downgrade(engine, "0010_devices_kind_status")  # and back: the rows stay
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM desk_readers")).scalar() == 3
+    finally:
+        engine.dispose()
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    cfg = dbmod.alembic_config(engine)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+        conn.commit()

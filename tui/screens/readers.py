@@ -1,4 +1,4 @@
-"""The live readers panel, every desk's readers, and claiming an unknown device."""
+"""The live readers panel, every poller station's readers, and claiming an unknown device."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from inventory.register.changes import Changes
 
 from ..bindings import localise_bindings
 from ..context import ctx
-from ..widgets.desk_readers_table import DeskReadersTable
 from ..widgets.readers_panel import ReadersPanel
+from ..widgets.station_readers_table import StationReadersTable
 from .action_form import ActionForm
 
 
@@ -23,12 +23,12 @@ class ReadersScreen(Screen[None]):
         localise_bindings(self, ctx(self).labels)
         yield Header()
         yield ReadersPanel(id="readers")
-        yield Label(ctx(self).labels("desks.title"), classes="section-title")
-        yield DeskReadersTable(id="desk-readers")
+        yield Label(ctx(self).labels("stations.title"), classes="section-title")
+        yield StationReadersTable(id="station-readers")
         yield Footer()
 
     def refresh_for_changes(self, changes: Changes) -> None:
-        self.query_one(DeskReadersTable).reload()
+        self.query_one(StationReadersTable).reload()
 
     def action_claim(self) -> None:
         row = self.query_one(ReadersPanel).selected

@@ -197,13 +197,13 @@ STRINGS: dict[str, str] = {
     # errors
     "error.title": "Something went wrong",
     "error.close": "Close",
-    "col.desk": "Desk",
+    "col.station": "Station",
     "col.updated": "Updated",
     "col.alive": "Poller",
-    "desks.title": "Every desk's readers (as their pollers report them)",
-    "desks.card": "card",
-    "desks.alive": "alive",
-    "desks.quiet": "no heartbeat",
+    "stations.title": "Every station's readers (as their pollers report them)",
+    "stations.card": "card",
+    "stations.alive": "alive",
+    "stations.quiet": "no heartbeat",
     # desk (key 6): requests, unlock desk, alerts
     "nav.desk": "Desk",
     "help.desk": "Desk (6): requests, unlock desk, alerts",

@@ -24,7 +24,7 @@ from inventory.register.models.register import (
 from inventory.register.models.requests import UNLOCK_SOURCES, UnlockCase
 from inventory.register.models.stocktake import (
     STOCKTAKE_STATES,
-    DeskReader,
+    StationReader,
     Stocktake,
     StocktakeItem,
 )
@@ -50,7 +50,6 @@ __all__ = [
     "AuditHead",
     "Base",
     "Certificate",
-    "DeskReader",
     "Device",
     "Event",
     "Handover",
@@ -59,6 +58,7 @@ __all__ = [
     "Operator",
     "ServiceRequest",
     "ServiceRequestItem",
+    "StationReader",
     "Stocktake",
     "StocktakeItem",
     "UTCDateTime",

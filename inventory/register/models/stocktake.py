@@ -1,5 +1,5 @@
 """Stocktakes (which devices an agency subtree should have, ticked as pollers see them) and the
-readers each poller desk reports, so every screen can show every desk's readers."""
+readers each poller station reports, so every screen can show every station's readers."""
 
 from __future__ import annotations
 
@@ -55,15 +55,16 @@ class StocktakeItem(Base):
     last_seen_reader: Mapped[str | None] = mapped_column(String(300))
 
 
-class DeskReader(Base):
-    """A reader at a poller's desk as the poller last reported it; ``heartbeat_at`` is the
-    poller's last sign of life (a desk without readers keeps one placeholder row)."""
+class StationReader(Base):
+    """A reader at a poller station (a PC with readers) as its poller last reported it;
+    ``heartbeat_at`` is the poller's last sign of life (a station without readers keeps one
+    placeholder row)."""
 
-    __tablename__ = "desk_readers"
-    __table_args__ = (UniqueConstraint("desk", "reader"),)
+    __tablename__ = "station_readers"
+    __table_args__ = (UniqueConstraint("station", "reader"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    desk: Mapped[str] = mapped_column(String(120))
+    station: Mapped[str] = mapped_column(String(120))
     reader: Mapped[str] = mapped_column(String(300))
     card_present: Mapped[bool] = mapped_column(Boolean, default=False)
     atr: Mapped[str | None] = mapped_column(String(100))

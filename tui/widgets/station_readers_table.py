@@ -1,10 +1,11 @@
-"""Every desk's readers as their pollers last reported them
-(``inventory.readers.sync.desk_readers``).
+"""Every poller station's readers as their pollers last reported them
+(``inventory.readers.sync.station_readers``).
 
 Pollers on other hosts write their readers to the register; this table re-reads them every few
-seconds (heartbeats write no audit event) and when the register announces a change. A desk
+seconds (heartbeats write no audit event) and when the register announces a change. A station
 whose poller stopped sending heartbeats is shown as gone quiet rather than hidden.
 """
+
 
 from __future__ import annotations
 
@@ -14,19 +15,19 @@ from rich.text import Text
 from textual import work
 from textual.widgets import DataTable
 
-from inventory.readers.sync import DeskReaderRow, desk_readers
+from inventory.readers.sync import StationReaderRow, station_readers
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 
 REFRESH_SECONDS = 3.0
-COLUMNS = ("col.desk", "col.reader", "col.card", "col.serial", "col.updated", "col.alive")
+COLUMNS = ("col.station", "col.reader", "col.card", "col.serial", "col.updated", "col.alive")
 
 
-class DeskReadersTable(ShowsWorkerErrors, DataTable[Any]):
+class StationReadersTable(ShowsWorkerErrors, DataTable[Any]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.rows_shown: list[DeskReaderRow] = []
+        self.rows_shown: list[StationReaderRow] = []
 
     def on_mount(self) -> None:
         t = ctx(self).labels
@@ -35,25 +36,25 @@ class DeskReadersTable(ShowsWorkerErrors, DataTable[Any]):
         self.reload()
         self.set_interval(REFRESH_SECONDS, self.reload)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="desk-readers")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="station-readers")
     def reload(self) -> None:
         # heartbeats are real time even when the screens' clock is fixed (tests, snapshots)
         with ctx(self).register.read() as session:
-            rows = desk_readers(session)
+            rows = station_readers(session)
         self.app.call_from_thread(self._show, rows)
 
-    def _show(self, rows: list[DeskReaderRow]) -> None:
+    def _show(self, rows: list[StationReaderRow]) -> None:
         t = ctx(self).labels
         self.rows_shown = rows
         cursor = self.cursor_row
         self.clear()
         for r in rows:
             style = "" if r.alive else "dim"
-            card = (r.profile or t("desks.card")) if r.card_present else t("readers.empty")
+            card = (r.profile or t("stations.card")) if r.card_present else t("readers.empty")
             if r.error:
                 card = f"{card} ({r.error})"
-            cells = (r.desk, r.reader, card, r.serial or "", f"{r.updated_at:%Y-%m-%d %H:%M:%S}",
-                     t("desks.alive") if r.alive else t("desks.quiet"))
+            cells = (r.station, r.reader, card, r.serial or "", f"{r.updated_at:%Y-%m-%d %H:%M:%S}",
+                     t("stations.alive") if r.alive else t("stations.quiet"))
             self.add_row(*(Text(c, style=style) for c in cells))
         if rows:
             self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
