@@ -278,8 +278,11 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
                           "received_at": issued_at + timedelta(days=rng.randint(0, 5)),
                           "request_id": None, "actor": DEMO_ACTOR, "notes": None})
         # certificates: three-year validity, renewed when the previous one ran out
+        # (each certificate is put on the device by an event, as lifecycle.attach_certificate
+        # writes it, so the chain replays to the device's active certificate)
         nb = issued_at - timedelta(days=1)
         own_certs: list[dict[str, Any]] = []
+        action, attached_at = "certificate.attach", issued_at
         while True:
             na = nb + timedelta(days=3 * 365)
             renewal = na < now and final == "issued" and rng.random() < 0.85
@@ -289,15 +292,18 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
                           "subject": f"CN={name},O={agency['name']},C=VN", "issuer": CA_ISSUER,
                           "not_before": nb, "not_after": na, "fingerprint_sha256": der_id,
                           "status": "active", "created_at": nb})
+            drafts.append(audit.EventDraft(
+                action, "certificate", cid, DEMO_ACTOR, device_id=did,
+                summary=f"certificate {certs[-1]['serial']} valid until {na:%Y-%m-%d}",
+                before={"superseded": [own_certs[-1]["serial"]] if own_certs else []},
+                after={"serial": certs[-1]["serial"], "not_before": nb, "not_after": na,
+                       "fingerprint_sha256": der_id}, occurred_at=attached_at))
             own_certs.append(certs[-1])
             if not renewal:
                 break
             certs[-1]["status"] = "superseded"
             nb = na - timedelta(days=rng.randint(1, 20))
-            drafts.append(audit.EventDraft(
-                "certificate.renew", "certificate", cid + 1, DEMO_ACTOR, device_id=did,
-                summary=f"renewed until {(nb + timedelta(days=3 * 365)):%Y-%m-%d}",
-                after={"not_after": nb + timedelta(days=3 * 365)}, occurred_at=nb))
+            action, attached_at = "certificate.renew", nb
         # history to the final state
         t = last = issued_at
         # Past lock-outs: about one in ten devices a year, each unlocked 1–30 days later, so
