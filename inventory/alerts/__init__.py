@@ -5,41 +5,21 @@ unseen too long, and requests pending too long. The ledger (``ledger``) records 
 per (rule, subject, threshold, recipient), so each warning goes out once per threshold; digests
 (``digest``) bundle them per recipient; channels (``channels``) deliver by SMTP or JSON lines.
 
-Exit codes of ``tokenfleet alerts run`` (for cron wrappers and monitoring):
-
-    0   nothing new to send (or, with --dry-run, nothing would be sent)
-    10  alerts sent (with --dry-run: there is something to send)
-    11  partial failure: some digests were sent, some failed (recorded as failed, retried next run)
-    12  every delivery failed (e.g. the mail server is down; retried next run)
-    69  the database cannot be reached
-    75  another run holds the lock: this run did nothing (overlapping cron runs are harmless)
-    78  configuration error (bad TOKENFLEET_* value, SMTP settings missing)
+A run reports what happened (``RunResult.outcome``: nothing, sent, partial, failed) and raises
+``AlertRunLockedError`` when another run holds the lock; ``inventory.cli.exit_codes`` turns both
+into the exit codes cron sees.
 
 The TUI uses ``last_run`` (the heartbeat), ``acknowledge`` and ``snooze``.
 """
 
 from inventory.alerts.ledger import RunInfo, acknowledge, last_run, ledger_counts, snooze
 from inventory.alerts.rules import Alert, crossed_threshold, due_alerts
-from inventory.alerts.runner import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_LOCKED,
-    EXIT_NOTHING,
-    EXIT_PARTIAL,
-    EXIT_SENT,
-    AlertRunLockedError,
-    RunResult,
-    run_alerts,
-)
+from inventory.alerts.runner import OUTCOMES, RunResult, run_alerts
 from inventory.alerts.settings import AlertSettings, SmtpSettings
+from inventory.register.errors import AlertRunLockedError
 
 __all__ = [
-    "EXIT_CONFIG",
-    "EXIT_FAILED",
-    "EXIT_LOCKED",
-    "EXIT_NOTHING",
-    "EXIT_PARTIAL",
-    "EXIT_SENT",
+    "OUTCOMES",
     "Alert",
     "AlertRunLockedError",
     "AlertSettings",

@@ -2,7 +2,8 @@
 
 The run lock makes overlapping cron runs harmless: PostgreSQL's session advisory lock, or on
 SQLite an OS file lock (``flock``) on ``<database>.alerts-lock`` beside the database file. The
-one that does not get it exits at once (``EXIT_LOCKED``) and sends nothing.
+one that does not get it stops at once (``AlertRunLockedError``) and sends nothing. A run reports
+its outcome (``RunResult.outcome``); the CLI turns it into an exit code.
 """
 
 from __future__ import annotations
@@ -23,24 +24,12 @@ from inventory.alerts.digest import Digest, render
 from inventory.alerts.rules import RULE_ORDER, AgencyInfo, Alert, agency_directory, due_alerts
 from inventory.alerts.settings import AlertSettings, SmtpSettings
 from inventory.register.db import Register
-from inventory.register.errors import TokenfleetError
+from inventory.register.errors import AlertRunLockedError
 from inventory.register.models import utcnow
 
-EXIT_NOTHING = 0
-EXIT_SENT = 10
-EXIT_PARTIAL = 11
-EXIT_FAILED = 12
-EXIT_LOCKED = 75
-EXIT_CONFIG = 78
+OUTCOMES = ("nothing", "sent", "partial", "failed")
 PG_LOCK_KEY = 0x746F6B656E  # "token": one advisory lock key for the alert job
 CHANNELS = ("smtp", "jsonl")
-
-
-class AlertRunLockedError(TokenfleetError):
-    """Another alert run holds the lock; this one sent nothing (cron: harmless overlap)."""
-
-    title = "Another alert run is in progress"
-    exit_code = EXIT_LOCKED
 
 
 @contextmanager
@@ -79,8 +68,7 @@ def run_lock(register: Register) -> Iterator[bool]:
 
 @dataclass
 class RunResult:
-    outcome: str  # nothing | sent | partial | failed (dry runs: nothing | sent = would send)
-    exit_code: int
+    outcome: str  # one of OUTCOMES (dry runs: nothing | sent = would send)
     counts: dict[str, int] = field(default_factory=dict)
     planned: list[tuple[Alert, list[str]]] = field(default_factory=list)  # dry run: alert, to
     agencies: dict[int, AgencyInfo] = field(default_factory=dict)
@@ -165,7 +153,6 @@ def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequenc
         p = plan(register, settings, now, channels, managers, rules)
         planned = sorted(p.due, key=_by_urgency)
         return RunResult(outcome="sent" if planned else "nothing",
-                         exit_code=EXIT_SENT if planned else EXIT_NOTHING,
                          counts={"alerts_due": len(planned), "silenced": p.silenced,
                                  "unroutable": len(p.unroutable)},
                          planned=planned, agencies=p.agencies, lang=settings.lang,
@@ -239,7 +226,5 @@ def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str
     sent, failed = counts["messages_sent"], counts["messages_failed"]
     outcome = ("nothing" if not sent and not failed else "sent" if not failed
                else "partial" if sent else "failed")
-    code = {"nothing": EXIT_NOTHING, "sent": EXIT_SENT, "partial": EXIT_PARTIAL,
-            "failed": EXIT_FAILED}[outcome]
     warnings = _warnings(p) + sorted(set(errors))
-    return RunResult(outcome=outcome, exit_code=code, counts=counts, warnings=warnings)
+    return RunResult(outcome=outcome, counts=counts, warnings=warnings)

@@ -13,13 +13,13 @@ from typing import Any
 
 import click
 
+from inventory.cli import exit_codes
 from inventory.cli.context import AppContext, pass_app
 from inventory.register.errors import TokenfleetError
 
-EXIT_USAGE = 2
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=exit_codes.help_text(exit_codes.COMMON))
 @click.option("--db", "db_url", metavar="URL", envvar="TOKENFLEET_DATABASE_URL",
               help="Database URL (sqlite:///FILE or postgresql://…). Default: the embedded "
                    "register in your data directory.")
@@ -60,20 +60,21 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the CLI, mapping tokenfleet errors to one line and an exit code."""
+    """Entry point: run the CLI, mapping tokenfleet errors to one line and an exit code
+    (``inventory.cli.exit_codes``)."""
     try:
         return cli.main(args=argv, prog_name="tokenfleet", standalone_mode=False)
     except TokenfleetError as err:
         click.echo(f"tokenfleet: {err.title.lower()}: {err}", err=True)
-        sys.exit(err.exit_code)
+        sys.exit(exit_codes.for_error(err))
     except click.exceptions.Abort:
         click.echo("tokenfleet: aborted", err=True)
-        sys.exit(130)
+        sys.exit(exit_codes.INTERRUPTED)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(exit_codes.INTERRUPTED)
 
 
 __all__ = ["AppContext", "cli", "main", "pass_app"]

@@ -9,26 +9,23 @@ import click
 from sqlalchemy import select
 
 from inventory import alerts
+from inventory.cli import exit_codes
 from inventory.cli.context import FORMATS, AppContext, emit, pass_app
 from inventory.cli.devices import parse_date
 from inventory.register.errors import ConfigurationError
 from inventory.register.models import ALERT_STATES, AlertLedgerEntry, Device, utcnow
 
-RUN_HELP = """Send the alerts that are due (run it hourly from cron).
+RUN_HELP = f"""Send the alerts that are due (run it hourly from cron).
 
 Each warning goes to the agency's contact e-mail (or the nearest parent agency's) and to the
 fleet managers (TOKENFLEET_MANAGERS_EMAIL), once per threshold. SMTP settings and credentials
 come only from the environment (TOKENFLEET_SMTP_*).
 
-\b
-Exit codes:
-  0   nothing new to send
-  10  alerts sent
-  11  partial failure (some digests failed: recorded as failed, retried next run)
-  12  every delivery failed (e.g. mail server down; retried next run)
-  69  database unreachable
-  75  another run holds the lock (this one did nothing)
-  78  configuration error
+{exit_codes.help_text(exit_codes.ALERT_RUN)}
+"""
+STATUS_HELP = f"""When the alert job last ran, whether it succeeded, whether it is overdue.
+
+{exit_codes.help_text(exit_codes.ALERT_STATUS)}
 """
 
 PLAN_COLUMNS = ("serial", "holder", "agency_code", "rule", "threshold_days", "days", "detail",
@@ -123,18 +120,14 @@ def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tup
         c = result.counts
         click.echo(f"alerts: {result.outcome}: {c['messages_sent']} message(s) sent, "
                    f"{c['messages_failed']} failed, {c['alerts']} alert(s)", err=True)
-    ctx.exit(result.exit_code)
+    ctx.exit(exit_codes.for_alert_outcome(result.outcome))
 
 
-@alerts_group.command("status")
+@alerts_group.command("status", help=STATUS_HELP)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_app
 @click.pass_context
 def alerts_status(ctx: click.Context, app: AppContext, fmt: str) -> None:
-    """When the alert job last ran, whether it succeeded, whether it is overdue.
-
-    Exit code 0 when the last run succeeded and is not overdue, 1 otherwise (for monitoring).
-    """
     try:
         settings = alerts.AlertSettings.from_env()
     except ConfigurationError:
@@ -159,7 +152,7 @@ def alerts_status(ctx: click.Context, app: AppContext, fmt: str) -> None:
     else:
         emit([record], fmt)
     healthy = run is not None and run.ok and not run.overdue(now, every)
-    ctx.exit(0 if healthy else 1)
+    ctx.exit(exit_codes.OK if healthy else exit_codes.FAILURE)
 
 
 @alerts_group.command("list")

@@ -1,7 +1,8 @@
 """The one error tree of tokenfleet.
 
 Every error a person can meet carries the facts they need (serial, reader, row) in its message.
-The CLI maps these classes to messages and exit codes in one place (``inventory.cli``).
+Errors carry no exit codes: the CLI maps these classes to messages and exit codes in one table
+(``inventory.cli.exit_codes``); the TUI shows ``title`` and the message.
 
     TokenfleetError                 base; ``title`` is a short user-facing heading
     ├── ConfigurationError          bad settings, unreachable database, unknown option values
@@ -16,11 +17,11 @@ The CLI maps these classes to messages and exit codes in one place (``inventory.
     ├── MoveNotAllowedError         a lifecycle move the state machine refuses
     ├── ImportFileError             an import file that cannot be read or has bad rows
     ├── AuditChainBrokenError       ``audit verify`` found a broken or edited event
-    ├── AlertDeliveryError          a channel failed to deliver
+    ├── AlertRunLockedError         another ``alerts run`` holds the lock (this one did nothing)
     └── HardwareError               reader, card and PKCS#11 trouble (inventory.readers.hardware)
         ├── PcscUnavailableError        pcscd is not running / no PC/SC service
         ├── ReaderError                 a reader failed or vanished (names the reader)
-        ├── CardRemovedError            the card was pulled mid-read (names the reader)
+        │   └── CardRemovedError            the card was pulled mid-read (names the reader)
         └── Pkcs11ModuleError           a PKCS#11 module failed to load or answer (names the path)
 """
 
@@ -34,17 +35,14 @@ class TokenfleetError(Exception):
     """Base of every error tokenfleet raises on purpose."""
 
     title = "Error"
-    exit_code = 1
 
 
 class ConfigurationError(TokenfleetError):
     title = "Configuration error"
-    exit_code = 78  # EX_CONFIG
 
 
 class DatabaseError(TokenfleetError):
     title = "Database error"
-    exit_code = 69  # EX_UNAVAILABLE
 
 
 class DatabaseUnavailableError(DatabaseError):
@@ -57,34 +55,28 @@ class SchemaTooNewError(DatabaseError):
 
 class ConcurrentChangeError(DatabaseError):
     title = "Changed by someone else"
-    exit_code = 75  # EX_TEMPFAIL
 
 
 class NotFoundError(TokenfleetError):
     title = "Not found"
-    exit_code = 3
 
 
 class DuplicateError(TokenfleetError):
     title = "Already exists"
-    exit_code = 4
 
 
 class ValidationError(TokenfleetError):
     title = "Invalid value"
-    exit_code = 65  # EX_DATAERR
 
 
 class PermissionDeniedError(TokenfleetError):
     title = "Not allowed for your role"
-    exit_code = 77  # EX_NOPERM
 
 
 class MoveNotAllowedError(TokenfleetError):
     """The state machine refused a move; nothing was changed."""
 
     title = "Move not allowed"
-    exit_code = 5
 
     def __init__(self, serial: str, status: str, move: str, allowed_from: Sequence[str] = ()):
         self.serial, self.status, self.move = serial, status, move
@@ -105,7 +97,6 @@ class RowProblem:
 
 class ImportFileError(TokenfleetError):
     title = "Import refused"
-    exit_code = 65
 
     def __init__(self, path: str, message: str, problems: Sequence[RowProblem] = ()):
         self.path, self.problems = path, list(problems)
@@ -115,21 +106,20 @@ class ImportFileError(TokenfleetError):
 
 class AuditChainBrokenError(TokenfleetError):
     title = "Audit trail broken"
-    exit_code = 6
 
     def __init__(self, event_id: int, reason: str):
         self.event_id, self.reason = event_id, reason
         super().__init__(f"audit event {event_id}: {reason}")
 
 
-class AlertDeliveryError(TokenfleetError):
-    title = "Alert delivery failed"
-    exit_code = 2
+class AlertRunLockedError(TokenfleetError):
+    """Another alert run holds the lock; this one sent nothing (cron: a harmless overlap)."""
+
+    title = "Another alert run is in progress"
 
 
 class HardwareError(TokenfleetError):
     title = "Reader problem"
-    exit_code = 7
 
 
 class PcscUnavailableError(HardwareError):

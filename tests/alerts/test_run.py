@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory import alerts
+from inventory.cli import exit_codes
 from inventory.fleet import lifecycle
 from inventory.fleet.lifecycle import CertificateData
 from inventory.fleet.queries import get_device
@@ -29,11 +30,11 @@ def ledger(register: Register) -> list[AlertLedgerEntry]:
 
 def test_two_runs_send_each_alert_once(alert_env, smtp_server, register, city: City):
     mailbox, _ = smtp_server
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.ALERTS_SENT
     assert sorted(m["To"] for m in mailbox.messages) == ["a@city.test", "b@city.test",
                                                          "boss@city.test"]
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_NOTHING
-    assert run_cli("alerts", "run", "--now", at(0.5)) == alerts.EXIT_NOTHING
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.OK
+    assert run_cli("alerts", "run", "--now", at(0.5)) == exit_codes.OK
     assert len(mailbox.messages) == 3
     rows = ledger(register)
     assert {(r.recipient, r.rule, r.threshold, r.state) for r in rows} == {
@@ -44,22 +45,22 @@ def test_two_runs_send_each_alert_once(alert_env, smtp_server, register, city: C
 
 def test_threshold_crossing_with_frozen_clock(alert_env, smtp_server, register, city: City):
     mailbox, _ = smtp_server
-    assert run_cli("alerts", "run", "--now", at(0), "--no-managers") == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(0), "--no-managers") == exit_codes.ALERTS_SENT
     assert "còn 20 ngày" in Mailbox.parts(mailbox.to("a@city.test")[0])[0]
     # 13 days left: the 14-day threshold is crossed → sent again; the 30 is not repeated
-    assert run_cli("alerts", "run", "--now", at(7), "--no-managers") == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(7), "--no-managers") == exit_codes.ALERTS_SENT
     a_mail = mailbox.to("a@city.test")
     assert len(a_mail) == 2
     assert "TOKEN-A1" in Mailbox.parts(a_mail[1])[0]
-    assert run_cli("alerts", "run", "--now", at(8), "--no-managers") == alerts.EXIT_NOTHING
+    assert run_cli("alerts", "run", "--now", at(8), "--no-managers") == exit_codes.OK
     # skipping straight from 14 to 1 day left sends only the tightest threshold
-    assert run_cli("alerts", "run", "--now", at(19.5), "--no-managers") == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(19.5), "--no-managers") == exit_codes.ALERTS_SENT
     thresholds = sorted(r.threshold for r in ledger(register)
                         if r.recipient == "a@city.test")
     assert thresholds == [1, 14, 30]
     # expired: its own rule, sent once
-    assert run_cli("alerts", "run", "--now", at(21), "--no-managers") == alerts.EXIT_SENT
-    assert run_cli("alerts", "run", "--now", at(30), "--no-managers") == alerts.EXIT_NOTHING
+    assert run_cli("alerts", "run", "--now", at(21), "--no-managers") == exit_codes.ALERTS_SENT
+    assert run_cli("alerts", "run", "--now", at(30), "--no-managers") == exit_codes.OK
     expired = [r for r in ledger(register) if r.rule == "cert_expired"]
     assert sorted(r.recipient for r in expired) == ["a@city.test", "b@city.test"]
 
@@ -83,7 +84,7 @@ def test_revoked_certificate_stops_alerts(alert_env, smtp_server, register, city
     mailbox, _ = smtp_server
     with register.session() as s:
         lifecycle.revoke(s, get_device(s, city.dev_a), actor=ACTOR, reason="lost key")
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.ALERTS_SENT
     for m in mailbox.messages:
         assert city.dev_a not in Mailbox.parts(m)[0]
     assert not mailbox.to("a@city.test")
@@ -92,7 +93,7 @@ def test_revoked_certificate_stops_alerts(alert_env, smtp_server, register, city
 def test_smtp_down_is_recorded_failed_and_resent(alert_env, smtp_server, register, city: City):
     mailbox, port = smtp_server
     alert_env.setenv("TOKENFLEET_SMTP_PORT", str(free_port()))  # nothing listens there
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_FAILED
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.ALERTS_FAILED
     rows = ledger(register)
     assert rows and all(r.state == "failed" and r.sent_at is None and r.attempts == 1
                         and "Connection refused" in (r.last_error or "") for r in rows)
@@ -101,21 +102,21 @@ def test_smtp_down_is_recorded_failed_and_resent(alert_env, smtp_server, registe
     assert run is not None and run.outcome == "failed" and not run.ok
     assert run_cli("alerts", "status") == 1
     alert_env.setenv("TOKENFLEET_SMTP_PORT", str(port))
-    assert run_cli("alerts", "run", "--now", at(0.1)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(0.1)) == exit_codes.ALERTS_SENT
     assert len(mailbox.messages) == 3
     rows = ledger(register)
     assert all(r.state == "sent" and r.attempts == 2 for r in rows)
-    assert run_cli("alerts", "run", "--now", at(0.2)) == alerts.EXIT_NOTHING
+    assert run_cli("alerts", "run", "--now", at(0.2)) == exit_codes.OK
 
 
 def test_partial_failure(alert_env, smtp_server, register, city: City):
     mailbox, _ = smtp_server
     mailbox.refuse.add("b@city.test")
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_PARTIAL
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.ALERTS_PARTIAL
     states = {r.recipient: r.state for r in ledger(register)}
     assert states == {"a@city.test": "sent", "b@city.test": "failed", "boss@city.test": "sent"}
     mailbox.refuse.clear()
-    assert run_cli("alerts", "run", "--now", at(0.1)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(0.1)) == exit_codes.ALERTS_SENT
     assert [m["To"] for m in mailbox.messages].count("b@city.test") == 1
 
 
@@ -133,9 +134,9 @@ def test_concurrent_runs_send_no_duplicates(alert_env, smtp_server, db_url, regi
             start.wait()
             result = alerts.run_alerts(reg, settings, channels=("smtp",), host="t",
                                        out=io.StringIO(), smtp=smtp, now=NOW)
-            outcomes.append(result.exit_code)
+            outcomes.append(exit_codes.for_alert_outcome(result.outcome))
         except alerts.AlertRunLockedError as err:
-            outcomes.append(err.exit_code)
+            outcomes.append(exit_codes.for_error(err))
         finally:
             reg.dispose()
 
@@ -146,8 +147,8 @@ def test_concurrent_runs_send_no_duplicates(alert_env, smtp_server, db_url, regi
         t.join()
     assert sorted(m["To"] for m in mailbox.messages) == ["a@city.test", "b@city.test",
                                                          "boss@city.test"]
-    assert outcomes.count(alerts.EXIT_SENT) == 1
-    assert set(outcomes) <= {alerts.EXIT_SENT, alerts.EXIT_NOTHING, alerts.EXIT_LOCKED}
+    assert outcomes.count(exit_codes.ALERTS_SENT) == 1
+    assert set(outcomes) <= {exit_codes.ALERTS_SENT, exit_codes.OK, exit_codes.TEMPORARY}
 
 
 def test_lock_held_means_exit_75_and_nothing_sent(alert_env, smtp_server, register,
@@ -157,9 +158,9 @@ def test_lock_held_means_exit_75_and_nothing_sent(alert_env, smtp_server, regist
 
     with run_lock(register) as got:
         assert got
-        assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_LOCKED
+        assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.TEMPORARY
     assert not mailbox.messages
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.ALERTS_SENT
 
 
 def test_digest_grouping_per_agency(alert_env, smtp_server, register, city: City):
@@ -167,7 +168,7 @@ def test_digest_grouping_per_agency(alert_env, smtp_server, register, city: City
     with register.session() as s:
         device = get_device(s, city.dev_a)
         lifecycle.lock(s, device, actor=ACTOR, at=NOW - timedelta(days=10))
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.ALERTS_SENT
     (digest_a,) = mailbox.to("a@city.test")
     text, html = Mailbox.parts(digest_a)
     assert "Trung tâm Trợ giúp pháp lý" in text  # the sub-agency's device, to the parent
@@ -191,12 +192,12 @@ def test_english_digest(alert_env, smtp_server, register, city: City):
 
 
 def test_exit_codes(alert_env, smtp_server, register):
-    assert run_cli("alerts", "run", "--now", at(0)) == alerts.EXIT_NOTHING
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.OK
     alert_env.setenv("TOKENFLEET_ALERT_THRESHOLDS", "30,abc")
-    assert run_cli("alerts", "run") == alerts.EXIT_CONFIG
+    assert run_cli("alerts", "run") == exit_codes.CONFIG
     alert_env.delenv("TOKENFLEET_ALERT_THRESHOLDS")
     alert_env.delenv("TOKENFLEET_SMTP_HOST")
-    assert run_cli("alerts", "run") == alerts.EXIT_CONFIG
+    assert run_cli("alerts", "run") == exit_codes.CONFIG
     with register.read() as s:
         run = alerts.last_run(s)  # a plain dataclass: fine after the session
     assert run is not None and run.outcome == "failed"
@@ -205,7 +206,7 @@ def test_exit_codes(alert_env, smtp_server, register):
 
 def test_dry_run_records_nothing(alert_env, smtp_server, register, city: City, capsys):
     mailbox, _ = smtp_server
-    assert run_cli("alerts", "run", "--dry-run", "--now", at(0)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--dry-run", "--now", at(0)) == exit_codes.ALERTS_SENT
     out = capsys.readouterr().out
     for expected in (city.dev_a, city.dev_b, city.holder_a, "A1", "cert_expiring", "30",
                      "boss@city.test"):
@@ -219,13 +220,13 @@ def test_dry_run_records_nothing(alert_env, smtp_server, register, city: City, c
 def test_jsonl_channel(alert_env, smtp_server, register, city: City, capsys):
     mailbox, _ = smtp_server
     capsys.readouterr()
-    assert run_cli("alerts", "run", "--channel", "jsonl", "--now", at(0)) == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--channel", "jsonl", "--now", at(0)) == exit_codes.ALERTS_SENT
     lines = capsys.readouterr().out.splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["serial"] for r in records] == [city.dev_b, city.dev_a]
     assert records[1]["recipients"] == ["a@city.test", "boss@city.test"]
     assert not mailbox.messages
-    assert run_cli("alerts", "run", "--channel", "jsonl", "--now", at(0)) == alerts.EXIT_NOTHING
+    assert run_cli("alerts", "run", "--channel", "jsonl", "--now", at(0)) == exit_codes.OK
     assert capsys.readouterr().out == ""
 
 
@@ -238,9 +239,9 @@ def test_ack_and_snooze(alert_env, smtp_server, register, city: City):
             (NOW + timedelta(days=10)).strftime("%Y-%m-%d"))
     before = len(mailbox.messages)
     # A's certificate crosses 14 (acked: silent); B's expires (another rule: not snoozed)
-    assert run_cli("alerts", "run", "--now", at(7), "--no-managers") == alerts.EXIT_SENT
+    assert run_cli("alerts", "run", "--now", at(7), "--no-managers") == exit_codes.ALERTS_SENT
     assert [m["To"] for m in mailbox.messages[before:]] == ["b@city.test"]
-    assert run_cli("alerts", "run", "--now", at(19.5), "--no-managers") == alerts.EXIT_NOTHING
+    assert run_cli("alerts", "run", "--now", at(19.5), "--no-managers") == exit_codes.OK
     assert run_cli("alerts", "ack", "999999") != 0
     assert run_cli("alerts", "snooze", "--device", "NOPE", "--until", "2030-01-01") != 0
 
@@ -261,7 +262,7 @@ def test_snooze_then_due_again(alert_env, smtp_server, register, city: City):
 def test_status_shows_heartbeat(alert_env, smtp_server, register, city: City, capsys):
     assert run_cli("alerts", "status") == 1  # never ran
     assert "never ran" in capsys.readouterr().out
-    assert run_cli("alerts", "run") == alerts.EXIT_SENT
+    assert run_cli("alerts", "run") == exit_codes.ALERTS_SENT
     capsys.readouterr()
     assert run_cli("alerts", "status", "--format", "json") == 0
     (status,) = json.loads(capsys.readouterr().out)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from inventory.cli import main
+from inventory.cli import exit_codes, main
 from inventory.register.errors import (
     DatabaseUnavailableError,
     MoveNotAllowedError,
@@ -77,7 +77,7 @@ def test_lifecycle_through_the_cli(url, capsys):
 
 def test_unknown_serial(url, capsys):
     code, _, err = run(capsys, "--db", url, "device", "lock", "NO-SUCH-SERIAL")
-    assert code == NotFoundError.exit_code
+    assert code == exit_codes.for_error(NotFoundError)
     assert "NO-SUCH-SERIAL" in err and err.count("\n") == 1
 
 
@@ -86,7 +86,7 @@ def test_illegal_move_names_device_and_status_and_changes_nothing(url, capsys):
                        "--format", "json")
     serial = json.loads(out)[0]["serial"]
     code, _, err = run(capsys, "--db", url, "device", "unlock", serial)
-    assert code == MoveNotAllowedError.exit_code
+    assert code == exit_codes.for_error(MoveNotAllowedError)
     assert serial in err and "in_stock" in err and err.count("\n") == 1
     _, out, _ = run(capsys, "--db", url, "device", "show", serial, "--format", "json")
     assert json.loads(out)["status"] == "in_stock"
@@ -96,14 +96,14 @@ def test_illegal_move_names_device_and_status_and_changes_nothing(url, capsys):
 def test_bad_values(url, capsys):
     code, _, err = run(capsys, "--db", url, "holder", "add", "--name", "X", "--agency", "STTTT",
                        "--national-id", "12345")
-    assert code == ValidationError.exit_code and "12345" in err
+    assert code == exit_codes.for_error(ValidationError) and "12345" in err
     code, _, err = run(capsys, "--db", url, "devices", "--agency", "NOPE")
-    assert code == NotFoundError.exit_code and "NOPE" in err
+    assert code == exit_codes.for_error(NotFoundError) and "NOPE" in err
 
 
 def test_unreachable_postgres(capsys):
     code, _, err = run(capsys, "--db", "postgresql://nobody@127.0.0.1:1/none", "devices")
-    assert code == DatabaseUnavailableError.exit_code
+    assert code == exit_codes.for_error(DatabaseUnavailableError)
     assert "127.0.0.1" in err and err.count("\n") == 1
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from python_calamine import CalamineWorkbook
 
-from inventory.cli import main
+from inventory.cli import exit_codes, main
 from inventory.register.errors import ImportFileError, MoveNotAllowedError, ValidationError
 
 
@@ -42,7 +42,7 @@ def test_batch_from_a_file_through_export_answer_and_printed_records(url, capsys
     rid = out.split("#")[1].split()[0]
     assert "documents missing: ban_sao_cccd, cong_van" in out
     code, _, err = run(capsys, "--db", url, "request", "submit", rid)
-    assert code == ValidationError.exit_code and "dossier is missing" in err
+    assert code == exit_codes.for_error(ValidationError) and "dossier is missing" in err
     assert run(capsys, "--db", url, "request", "attach", rid, "ban_sao_cccd", "cong_van")[0] == 0
     assert run(capsys, "--db", url, "request", "submit", rid, "--external-ref", "9/SYT")[0] == 0
     code, out, _ = run(capsys, "--db", url, "request", "list", "--state", "submitted",
@@ -91,20 +91,21 @@ def test_unlock_desk_commands(url, capsys):
     assert month["agency_code"] == "SYT" and month["unlocked"] == 1
     code, _, err = run(capsys, "--db", url, "unlock", "close", "TOK001", "--method",
                        "so_pin_reset")
-    assert code == MoveNotAllowedError.exit_code and "TOK001 is issued: cannot unlock" in err
+    assert code == exit_codes.for_error(MoveNotAllowedError)
+    assert "TOK001 is issued: cannot unlock" in err
 
 
 def test_bad_input_is_one_clear_line(url, capsys, tmp_path):
     code, _, err = run(capsys, "--db", url, "request", "new", "--kind", "new_issuance",
                        "--agency", "SYT", "--name", "Lê Sai", "--national-id", "12ab")
-    assert code == ValidationError.exit_code and "national ID number '12ab'" in err
+    assert code == exit_codes.for_error(ValidationError) and "national ID number '12ab'" in err
     code, _, err = run(capsys, "--db", url, "request", "new", "--kind", "renewal", "--agency",
                        "SYT", "--holder", "Nguyễn Văn An", "--device", "TOK001")
-    assert code == ValidationError.exit_code and "appears twice in the batch" in err
+    assert code == exit_codes.for_error(ValidationError) and "appears twice in the batch" in err
     answer = tmp_path / "a.csv"
     answer.write_text("Số CCCD,Serial chứng thư\n079123456789,X1\n", encoding="utf-8")
     code, _, err = run(capsys, "--db", url, "request", "import-answer", str(answer))
-    assert code == ImportFileError.exit_code
+    assert code == exit_codes.for_error(ImportFileError)
     assert "row 2: subscriber (no name) (ID ********6789) is in no submitted request" in err
     code, out, _ = run(capsys, "--db", url, "request", "list", "--format", "json")
     assert json.loads(out) == []

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from inventory.cli import main
+from inventory.cli import exit_codes, main
 from inventory.fleet import importing
 from inventory.fleet.queries import get_device
 from inventory.register.errors import ImportFileError
@@ -154,7 +154,7 @@ def test_xlsx_that_is_something_else(register, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--db", str(register.engine.url.render_as_string(hide_password=False)), "import",
               str(path)])
-    assert exit_.value.code == ImportFileError.exit_code
+    assert exit_.value.code == exit_codes.for_error(ImportFileError)
     err = capsys.readouterr().err
     assert "fake.xlsx" in err and "not an Excel workbook" in err
 
@@ -164,7 +164,7 @@ def test_cli_reports_rows(register, tmp_path, capsys):
     path = xlsx(tmp_path / "bad.xlsx", [GOOD[0], ["x", "", "", "", "", "Token", "", "", "", ""]])
     with pytest.raises(SystemExit) as exit_:
         main(["--db", url, "import", str(path)])
-    assert exit_.value.code == ImportFileError.exit_code
+    assert exit_.value.code == exit_codes.for_error(ImportFileError)
     assert "bad.xlsx: row 5: the serial is empty" in capsys.readouterr().err
     main(["--db", url, "import", str(xlsx(tmp_path / "ok.xlsx", GOOD)), "--dry-run"])
     assert "would import 3 rows: 3 new devices" in capsys.readouterr().out

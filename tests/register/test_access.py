@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from inventory.cli import main
+from inventory.cli import exit_codes, main
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import agency_by_code, get_device
 from inventory.register import operators
@@ -73,7 +73,7 @@ def test_unknown_actor_and_poller(desk):
 def test_cli_refusal_exit_code(desk, db_url, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--db", db_url, "--actor", "vic", "device", "lock", "R1"])
-    assert exit_.value.code == PermissionDeniedError.exit_code
+    assert exit_.value.code == exit_codes.for_error(PermissionDeniedError)
     assert "vic" in capsys.readouterr().err
     main(["--db", db_url, "--actor", "an.admin", "operator", "list"])
     assert "olga" in capsys.readouterr().out

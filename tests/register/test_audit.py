@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from inventory.cli import cli
+from inventory.cli import cli, exit_codes
 from inventory.register import audit
 from inventory.register.errors import AuditChainBrokenError
 from inventory.register.models import Event
@@ -91,4 +91,4 @@ def test_cli_audit_verify_exit_codes(demo_register, db_url):
 
     with pytest.raises(SystemExit) as exit_:
         main(["--db", db_url, "audit", "verify"])
-    assert exit_.value.code == AuditChainBrokenError.exit_code
+    assert exit_.value.code == exit_codes.for_error(AuditChainBrokenError)

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import Engine, bindparam, text
 
-from inventory.cli import cli, main
+from inventory.cli import cli, exit_codes, main
 from inventory.readers.hardware.observation import ReaderState
 from inventory.readers.sync import record_station_readers, station_readers
 from inventory.register import db as dbmod
@@ -85,7 +85,7 @@ def test_database_newer_than_code_is_refused(db_url, capsys):
     engine.dispose()
     with pytest.raises(SystemExit) as exit_:
         main(["--db", db_url, "devices"])
-    assert exit_.value.code == SchemaTooNewError.exit_code
+    assert exit_.value.code == exit_codes.for_error(SchemaTooNewError)
     err = capsys.readouterr().err
     assert "9999_future" in err and err.count("\n") == 1
 

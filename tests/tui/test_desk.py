@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static, TabbedContent
 
 from inventory import alerts
+from inventory.cli import exit_codes
 from inventory.desk import unlock_desk as unlock
 from inventory.desk.requests import missing_documents
 from inventory.register.models import AlertLedgerEntry, Device, Event, ServiceRequest, UnlockCase
@@ -165,7 +166,7 @@ async def test_alerts_ack_snooze_and_bad_date(demo_register, make_app):
     settings = alerts.AlertSettings(managers=("boss@city.test",), lang="en")
     result = alerts.run_alerts(demo_register, settings, channels=("jsonl",), host="desk-test",
                                out=io.StringIO(), now=FIXED_NOW)
-    assert result.exit_code == alerts.EXIT_SENT
+    assert exit_codes.for_alert_outcome(result.outcome) == exit_codes.ALERTS_SENT
     with demo_register.read() as session:
         newest = session.scalar(select(func.max(AlertLedgerEntry.id)))
     app = make_app(demo_register)
