@@ -15,7 +15,7 @@ The TUI uses ``last_run`` (the heartbeat), ``acknowledge`` and ``snooze``.
 from inventory.alerts.ledger import RunInfo, acknowledge, last_run, ledger_counts, snooze
 from inventory.alerts.rules import Alert, crossed_threshold, due_alerts
 from inventory.alerts.runner import OUTCOMES, RunResult, run_alerts
-from inventory.alerts.settings import AlertSettings, SmtpSettings
+from inventory.register.config import AlertSettings, SmtpSettings
 from inventory.register.errors import AlertRunLockedError
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from inventory.alerts.digest import LABELS, Digest
 from inventory.alerts.rules import AgencyInfo, Alert
-from inventory.alerts.settings import SmtpSettings
+from inventory.register.config import SmtpSettings
 
 SMTP_TIMEOUT_S = 30
 JSONL_RECIPIENT = "jsonl"  # the ledger's recipient for the JSON lines channel

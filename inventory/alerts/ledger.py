@@ -17,8 +17,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from inventory.alerts.rules import Alert, candidate_subjects
-from inventory.alerts.settings import AlertSettings
 from inventory.register import audit
+from inventory.register.config import AlertSettings
 from inventory.register.errors import NotFoundError, ValidationError
 from inventory.register.models import AlertLedgerEntry, AlertRun, Device, utcnow
 

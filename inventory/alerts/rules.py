@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from inventory.alerts.settings import AlertSettings
+from inventory.register.config import AlertSettings
 from inventory.register.models import Agency, Certificate, Device, Holder, ServiceRequest
 
 # Digest order: most urgent rule first.

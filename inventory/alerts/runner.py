@@ -22,7 +22,7 @@ from inventory.alerts import ledger
 from inventory.alerts.channels import JSONL_RECIPIENT, JsonLinesChannel, SmtpChannel, alert_record
 from inventory.alerts.digest import Digest, render
 from inventory.alerts.rules import RULE_ORDER, AgencyInfo, Alert, agency_directory, due_alerts
-from inventory.alerts.settings import AlertSettings, SmtpSettings
+from inventory.register.config import AlertSettings, SmtpSettings
 from inventory.register.db import Register
 from inventory.register.errors import AlertRunLockedError
 from inventory.register.models import utcnow

@@ -20,11 +20,12 @@ from inventory.register.errors import TokenfleetError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=exit_codes.help_text(exit_codes.COMMON))
-@click.option("--db", "db_url", metavar="URL", envvar="TOKENFLEET_DATABASE_URL",
-              help="Database URL (sqlite:///FILE or postgresql://…). Default: the embedded "
-                   "register in your data directory.")
-@click.option("--actor", metavar="NAME", envvar="TOKENFLEET_ACTOR",
-              help="Who the audit trail names for changes (default: your OS user).")
+@click.option("--db", "db_url", metavar="URL",
+              help="Database URL (sqlite:///FILE or postgresql://…). Default: "
+                   "TOKENFLEET_DATABASE_URL, else the embedded register in your data directory.")
+@click.option("--actor", metavar="NAME",
+              help="Who the audit trail names for changes (default: TOKENFLEET_ACTOR, else "
+                   "your OS user).")
 @click.option("-v", "--verbose", count=True, help="More logging (repeat for debug).")
 @click.version_option(package_name="tokenfleet")
 @click.pass_context
