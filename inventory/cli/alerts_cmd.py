@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from inventory import alerts
 from inventory.cli import exit_codes
-from inventory.cli.context import FORMATS, AppContext, emit, pass_app
-from inventory.cli.devices import parse_date
+from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
 from inventory.register.errors import ConfigurationError
 from inventory.register.models import ALERT_STATES, AlertLedgerEntry, Device, utcnow
 

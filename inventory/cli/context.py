@@ -12,8 +12,10 @@ from typing import Any
 
 import click
 
+from inventory.register import dates
 from inventory.register.config import Settings
 from inventory.register.db import Register
+from inventory.register.errors import ValidationError
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -50,6 +52,15 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def parse_date(value: str) -> datetime:
+    """A date typed on the command line (``inventory.register.dates``: ``YYYY-MM-DD``,
+    ``dd/mm/yyyy`` …); a bad one is a usage error (exit 2), as a bad option value is."""
+    try:
+        return dates.parse_date(value)
+    except ValidationError as err:
+        raise click.BadParameter(str(err)) from err
 
 
 def _plain(value: Any) -> Any:

@@ -10,8 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from inventory.cli.context import FORMATS, AppContext, emit, pass_app
-from inventory.cli.devices import parse_date
+from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
 from inventory.desk import unlock_desk as unlock
 from inventory.desk.handovers import get_handover, handover_records, mark_received
 from inventory.fleet import lifecycle

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import click
 from sqlalchemy.orm import Session
 
-from inventory.cli.context import FORMATS, AppContext, emit, pass_app
+from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import (
     DeviceFilter,
@@ -27,16 +27,6 @@ LIST_COLUMNS = ("serial", "kind", "status", "holder", "agency_code", "lock_count
 def register(cli: click.Group) -> None:
     cli.add_command(devices_list)
     cli.add_command(device_group)
-
-
-def parse_date(value: str) -> datetime:
-    """``YYYY-MM-DD`` or ``dd/mm/yyyy`` (as Vietnamese forms write it), as UTC midnight."""
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
 
 
 @click.command("devices")

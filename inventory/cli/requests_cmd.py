@@ -11,12 +11,11 @@ from typing import Any
 
 import click
 
-from inventory.cli.context import FORMATS, AppContext, emit, pass_app
-from inventory.cli.devices import parse_date
+from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
 from inventory.desk import requests as rq
 from inventory.desk.ca_exchange import import_answer
 from inventory.desk.figures import intake_rows, list_requests, pending_requests, request_turnaround
-from inventory.fleet.importing import _header_key, _text, read_table
+from inventory.fleet.importing import header_key, read_table
 from inventory.fleet.lifecycle import CertificateData, mask_national_id
 from inventory.fleet.queries import agency_by_code, get_holder
 from inventory.register.errors import ImportFileError, RowProblem, ValidationError
@@ -27,6 +26,7 @@ from inventory.register.models import (
     REQUEST_STATES,
     utcnow,
 )
+from inventory.register.text import cell_text
 
 LIST_COLUMNS = ("id", "kind", "state", "agency_code", "subscribers", "external_ref",
                 "created_at", "submitted_at", "closed_at", "days_open", "missing_documents")
@@ -49,16 +49,16 @@ def request_group() -> None:
 def subscribers_from_file(path: Path) -> list[rq.Subscriber]:
     """A batch's subscribers from .xlsx/.csv (headers as in device imports: 'Họ và tên', …)."""
     table = read_table(path)
-    header_at = next((i for i, r in enumerate(table) if any(_text(c) for c in r)), None)
+    header_at = next((i for i, r in enumerate(table) if any(cell_text(c) for c in r)), None)
     if header_at is None:
         raise ImportFileError(str(path), "the file is empty")
-    columns = {i: key for i, c in enumerate(table[header_at]) if (key := _header_key(c))}
+    columns = {i: key for i, c in enumerate(table[header_at]) if (key := header_key(c))}
     if not {"holder", "national_id", "serial"} & set(columns.values()):
         raise ImportFileError(str(path), f"row {header_at + 1}: no name ('Họ và tên'), ID number "
                               "or device serial column")
     subs, problems = [], []
     for index in range(header_at + 1, len(table)):
-        v = {key: _text(table[index][i]) for i, key in columns.items()
+        v = {key: cell_text(table[index][i]) for i, key in columns.items()
              if i < len(table[index])}
         if not any(v.values()):
             continue

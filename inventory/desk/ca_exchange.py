@@ -20,12 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.desk import requests as req_mod
-from inventory.fleet.importing import _date, _text, read_table
+from inventory.fleet.importing import read_table
 from inventory.fleet.lifecycle import CertificateData, check_national_id, mask_national_id
+from inventory.register.dates import cell_date
 from inventory.register.db import Register
-from inventory.register.errors import ImportFileError, RowProblem, TokenfleetError
+from inventory.register.errors import (
+    ImportFileError,
+    RowProblem,
+    TokenfleetError,
+    ValidationError,
+)
 from inventory.register.models import ServiceRequest, ServiceRequestItem
-from inventory.register.text import fold
+from inventory.register.text import cell_text, fold
 
 ANSWER_ALIASES: dict[str, tuple[str, ...]] = {
     "ref": ("ref", "ma ho so", "ma yeu cau", "reference", "ma tham chieu"),
@@ -96,9 +102,9 @@ def _answer(row: AnswerRow) -> str | None:
     if kind not in ("new_issuance", "renewal"):
         return None
     try:
-        not_before = _date(v.get("not_before"), "valid-from date")
-        not_after = _date(v.get("not_after"), "expiry date")
-    except ValueError as err:
+        not_before = cell_date(v.get("not_before"), "valid-from date")
+        not_after = cell_date(v.get("not_after"), "expiry date")
+    except ValidationError as err:
         return str(err)
     if not (v.get("certificate_serial") and not_before and not_after):
         return (f"{v.get('full_name') or v.get('ref')}: a {kind} answer needs the certificate "
@@ -126,7 +132,7 @@ def _submitted_by_nid(session: Session) -> dict[str, ServiceRequestItem]:
 
 def parse_answer(session: Session, path: Path, table: Sequence[Sequence[Any]]
                  ) -> list[AnswerRow]:
-    header_at = next((i for i, r in enumerate(table) if any(_text(c) for c in r)), None)
+    header_at = next((i for i, r in enumerate(table) if any(cell_text(c) for c in r)), None)
     if header_at is None:
         raise ImportFileError(str(path), "the file is empty")
     columns = {i: key for i, cell in enumerate(table[header_at]) if (key := _header(cell))}
@@ -139,7 +145,7 @@ def parse_answer(session: Session, path: Path, table: Sequence[Sequence[Any]]
     seen: dict[int, int] = {}
     for index in range(header_at + 1, len(table)):
         raw = table[index]
-        values = {key: raw[i] if key in ("not_before", "not_after") else _text(raw[i])
+        values = {key: raw[i] if key in ("not_before", "not_after") else cell_text(raw[i])
                   for i, key in columns.items() if i < len(raw)}
         if not any(v not in (None, "") for v in values.values()):
             continue

@@ -15,7 +15,7 @@ import re
 import zipfile
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.fleet import lifecycle
+from inventory.register.dates import cell_date
 from inventory.register.db import Register
-from inventory.register.errors import ImportFileError, RowProblem, TokenfleetError
+from inventory.register.errors import (
+    ImportFileError,
+    RowProblem,
+    TokenfleetError,
+    ValidationError,
+)
 from inventory.register.models import DEVICE_STATUSES, Agency, Device, Holder
-from inventory.register.text import fold
+from inventory.register.text import cell_text, fold
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "serial": ("serial", "so serial", "serial number", "so seri", "so se ri", "ma thiet bi",
@@ -70,7 +76,9 @@ IMPORT_METHOD = "in_person"
 HEADER_SEARCH_ROWS = 20
 
 
-def _header_key(cell: Any) -> str | None:
+def header_key(cell: Any) -> str | None:
+    """A header cell → the column it names (``ALIASES``: English or Vietnamese, accents
+    optional); None for a column we do not read."""
     text = fold(str(cell or "")).replace("_", " ").replace("-", " ").replace("/", " ")
     text = re.sub(r"[^a-z0-9 ]", "", text)
     return _HEADER_INDEX.get(re.sub(r"\s+", " ", text).strip())
@@ -129,56 +137,28 @@ def read_table(path: Path) -> list[list[Any]]:
                           "or .csv")
 
 
-def _text(value: Any) -> str | None:
-    """Cell → text; numbers from Excel lose a spurious ``.0`` but never leading zeros."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
-
-
-def _date(value: Any, what: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = str(value).strip()
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S%z",
-                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f%z"):
-        try:
-            parsed = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise ValueError(f"{what} {text!r} is not a date (dd/mm/yyyy or yyyy-mm-dd)")
-
-
 def parse_rows(path: Path, table: list[list[Any]]) -> tuple[list[ImportRow], list[RowProblem]]:
-    if not any(_text(c) for r in table for c in r):
+    if not any(cell_text(c) for r in table for c in r):
         raise ImportFileError(str(path), "the file is empty")
     # Agencies put titles above the table: the header is the first row naming a serial column.
     header_at = next((i for i, r in enumerate(table[:HEADER_SEARCH_ROWS])
-                      if "serial" in {_header_key(c) for c in r}), None)
+                      if "serial" in {header_key(c) for c in r}), None)
     if header_at is None:
         raise ImportFileError(str(path), f"no serial column in the first {HEADER_SEARCH_ROWS} "
                               "rows (expected a header such as 'Số serial' or 'serial')")
-    columns = {i: key for i, cell in enumerate(table[header_at]) if (key := _header_key(cell))}
+    columns = {i: key for i, cell in enumerate(table[header_at]) if (key := header_key(cell))}
     rows: list[ImportRow] = []
     problems: list[RowProblem] = []
     seen: dict[tuple[str, str], int] = {}
     for index in range(header_at + 1, len(table)):
         raw, line = table[index], index + 1
-        values = {key: _text(raw[i]) if key not in ("not_before", "not_after") else raw[i]
+        values = {key: cell_text(raw[i]) if key not in ("not_before", "not_after") else raw[i]
                   for i, key in columns.items() if i < len(raw)}
         if not any(v not in (None, "") for v in values.values()):
             continue  # blank line
         try:
             row = _check(line, values)
-        except ValueError as err:
+        except (ValueError, ValidationError) as err:
             problems.append(RowProblem(line, str(err)))
             continue
         serial_key = (row.kind, str(row.values["serial"]))
@@ -210,8 +190,8 @@ def _check(line: int, values: dict[str, Any]) -> ImportRow:
         if row.status is None:
             raise ValueError(f"serial {serial}: status {status!r} is not one of "
                              f"{', '.join(DEVICE_STATUSES)}")
-    row.not_before = _date(values.get("not_before"), f"serial {serial}: date")
-    row.not_after = _date(values.get("not_after"), f"serial {serial}: expiry date")
+    row.not_before = cell_date(values.get("not_before"), f"serial {serial}: date")
+    row.not_after = cell_date(values.get("not_after"), f"serial {serial}: expiry date")
     if row.not_before and row.not_after and row.not_after <= row.not_before:
         raise ValueError(f"serial {serial}: the expiry date is before the start date")
     if (nid := values.get("national_id")) and "*" not in nid:

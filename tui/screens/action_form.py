@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import get_device
+from inventory.register import dates
 from inventory.register.changes import Changes
 from inventory.register.errors import (
     ConcurrentChangeError,
@@ -50,15 +51,6 @@ class DeviceTarget:
     holder_id: int | None
     kind: str | None = None
     version: int | None = None  # what the screen showed: a newer one means someone else moved it
-
-
-def parse_day(text: str) -> datetime | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
 
 
 def claim_device(session: Any, values: dict[str, Any], preset: dict[str, str], actor: str
@@ -156,11 +148,11 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
 
     def _date(self, field_id: str, key: str) -> datetime:
         value = self._required(field_id, key)
-        day = parse_day(value)
-        if day is None:
+        try:
+            return dates.parse_date(value)
+        except ValidationError as err:
             raise ValidationError(ctx(self).labels("form.bad_date", field=ctx(self).labels(key),
-                                                   value=value))
-        return day
+                                                   value=value)) from err
 
     def collect(self) -> dict[str, Any]:
         """The form's values, checked; raises ValidationError with a message for the form."""

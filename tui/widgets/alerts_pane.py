@@ -2,7 +2,8 @@
 
 Acknowledge and snooze go through ``inventory.alerts`` (they mark every row of the alert's
 condition and write the audit event). The snooze date is read as the CLI reads it
-(``YYYY-MM-DD`` or ``dd/mm/yyyy``, UTC midnight); a bad date is said on the result line.
+(``inventory.register.dates``: ``YYYY-MM-DD`` or ``dd/mm/yyyy``, UTC midnight); a bad date is
+said on the result line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from textual import work
@@ -21,7 +21,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from inventory import alerts
-from inventory.cli.devices import parse_date
+from inventory.register.dates import parse_date
 from inventory.register.errors import TokenfleetError
 from inventory.register.models import AlertLedgerEntry, Device
 
@@ -145,8 +145,8 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
             return
         try:
             until = parse_date(text)
-        except click.BadParameter as err:
-            self.show_result(err.message, ok=False)
+        except TokenfleetError as err:
+            self.show_result(str(err), ok=False)
             return
         self.apply(entry.id, until)
 
