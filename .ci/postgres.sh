@@ -2,6 +2,7 @@
 # Start (or stop) a throw-away PostgreSQL server on loopback for the tests.
 #   .ci/postgres.sh start   → prints the URL to export as TOKENFLEET_TEST_PG_URL
 #   .ci/postgres.sh stop
+#   .ci/postgres.sh status → exit 0 when it is running
 # Uses Debian's postgresql packages (installed by .ci/run); runs the server as the `postgres`
 # user with trust authentication on 127.0.0.1 only. Env: PGPORT_TEST (default 54329),
 # PGDATA_TEST (default /tmp/tokenfleet-pg).
@@ -27,5 +28,8 @@ start)
 stop)
     as_pg "$BIN/pg_ctl" -D "$DATA" -m fast stop >/dev/null 2>&1 || true
     ;;
-*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+status)
+    as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1
+    ;;
+*) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

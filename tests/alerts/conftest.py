@@ -13,10 +13,10 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 
-from inventory.cli import main
 from inventory.fleet import lifecycle
 from inventory.fleet.lifecycle import CertificateData
 from inventory.register.db import Register
+from tests.conftest import run_tokenfleet
 
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 ACTOR = "test"
@@ -35,13 +35,13 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content,
                                                        policy=email.policy.default))
         return "250 Message accepted"
@@ -55,9 +55,9 @@ class Mailbox:
         text = html = ""
         for part in msg.walk():
             if part.get_content_type() == "text/plain":
-                text = part.get_payload(decode=True).decode(part.get_content_charset())
+                text = _decoded(part)
             elif part.get_content_type() == "text/html":
-                html = part.get_payload(decode=True).decode(part.get_content_charset())
+                html = _decoded(part)
         return text, html
 
 
@@ -72,7 +72,7 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-def alert_env(monkeypatch: pytest.MonkeyPatch, smtp_server, db_url: str):  # type: ignore[no-untyped-def]
+def alert_env(monkeypatch: pytest.MonkeyPatch, smtp_server, db_url: str):
     """Environment of a cron job pointed at the loopback SMTP server and this test's register."""
     _, port = smtp_server
     for name, value in {"DATABASE_URL": db_url, "SMTP_HOST": "127.0.0.1",
@@ -86,13 +86,15 @@ def alert_env(monkeypatch: pytest.MonkeyPatch, smtp_server, db_url: str):  # typ
     return monkeypatch
 
 
+def _decoded(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(part.get_content_charset() or "utf-8")
+
+
 def run_cli(*args: str) -> int:
     """``tokenfleet ARGS`` in-process, as cron would run it; returns the exit code."""
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return int(code or 0)
+    return run_tokenfleet(*args).code
 
 
 @dataclass

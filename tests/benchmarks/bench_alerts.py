@@ -60,7 +60,7 @@ WHERE c.status = 'active' AND c.not_after < ? AND d.status IN ('issued', 'locked
 """
 
 
-def median_time(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def median_time(fn, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
         started = time.perf_counter()

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -68,7 +69,7 @@ def throughput(url: str, writers: int, seconds: float) -> float:
     return sum(done) / (time.monotonic() - t0)
 
 
-def _watch(url: str, ready: mp.Event, seen: mp.Queue, count: int) -> None:  # type: ignore[type-arg]
+def _watch(url: str, ready: EventType, seen: mp.Queue, count: int) -> None:
     reg = Register.open(url)
     watcher = ChangeWatcher(reg)
     ready.set()

@@ -156,14 +156,14 @@ def main() -> int:
     inserted: list[InsertedCard] = []
     try:
         # ---------------------------------------------------------------- 1. latency
-        events: queue.Queue[object] = queue.Queue()
+        events: queue.Queue[tuple[float, str]] = queue.Queue()
         stop = threading.Event()
         poller = Poller(HardwareConfig())
 
         def run() -> None:
             for ev in poller.watch(stop):
                 for o in ev.observations:
-                    events.put((time.perf_counter(), o.serial))
+                    events.put((time.perf_counter(), o.serial or ""))
                 for r in ev.removed:
                     events.put((time.perf_counter(), "removed:" + r))
 
@@ -176,13 +176,13 @@ def main() -> int:
             t_insert = time.perf_counter()
             ic = InsertedCard(PivCard(serial, {"9A": ca.quick_cert(i + 1)}), 14).start()
             while True:
-                t, s = events.get(timeout=10)  # type: ignore[misc]
+                t, s = events.get(timeout=10)
                 if s == serial:
                     latencies.append((t - t_insert) * 1000)
                     break
             ic.stop()
             while True:
-                _t, s = events.get(timeout=10)  # type: ignore[misc]
+                _t, s = events.get(timeout=10)
                 if s == "removed:" + reader:
                     break
         stop.set()

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,14 @@ def bench_bulk(n: int, workdir: Path, chunk: int = 50_000) -> None:
     print(f"  ratio (bare/core)       {core_time / bare_time:10.2f}×   target ≤ 2×")
 
 
+def _count_all(session: Any, f: DeviceFilter, sort: str) -> int:
+    return sum(1 for _ in iter_devices(session, f, sort=sort, page_size=10_000))
+
+
+def _fetch_all(con: sqlite3.Connection, sql: str) -> list[Any]:
+    return con.execute(sql).fetchall()
+
+
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
     times, result = [], None
     for _ in range(runs):
@@ -133,16 +142,13 @@ def bench_queries(db: Path, runs: int) -> None:
           f"{'full p50':>9} {'bare p50':>9} {'ratio':>6}")
     for name, f, sort, cert_join, where, order in cases:
         with reg.read() as s:
-            p50, p95, _ = timed(lambda s=s, f=f, sort=sort: device_page(s, f, sort=sort,
-                                                                          limit=50), runs)
-            full50, _, rows = timed(lambda s=s, f=f, sort=sort: sum(
-                1 for _ in iter_devices(s, f, sort=sort, page_size=10_000)), max(3, runs // 5))
+            p50, p95, _ = timed(partial(device_page, s, f, sort=sort, limit=50), runs)
+            full50, _, rows = timed(partial(_count_all, s, f, sort), max(3, runs // 5))
         page_sql = BARE_SELECT.format(cert_join=cert_join, where=where, order=order,
                                       limit="LIMIT 50")
         full_sql = BARE_SELECT.format(cert_join=cert_join, where=where, order=order, limit="")
-        b50, _, _ = timed(lambda q=page_sql: con.execute(q).fetchall(), runs)
-        bfull, _, bare_rows = timed(lambda q=full_sql: con.execute(q).fetchall(),
-                                    max(3, runs // 5))
+        b50, _, _ = timed(partial(_fetch_all, con, page_sql), runs)
+        bfull, _, bare_rows = timed(partial(_fetch_all, con, full_sql), max(3, runs // 5))
         print(f"  {name:28} {p50:9.2f} {p95:9.2f} {b50:9.2f} │ {rows:7,} {full50:9.1f} "
               f"{bfull:9.1f} {full50 / bfull:5.2f}×" + ("" if rows == len(bare_rows)
                                                        else f"  (bare: {len(bare_rows)} rows!)"))

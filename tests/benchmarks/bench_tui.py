@@ -118,7 +118,7 @@ async def keystrokes(db: Path) -> tuple[list[float], float]:
             latencies.append(time.perf_counter() - pending.pop("t0"))
 
     DevicesScreen.on_filter_bar_changed = changed  # type: ignore[method-assign]
-    DeviceTable._show = show  # type: ignore[method-assign]
+    DeviceTable._show = show  # type: ignore[method-assign,assignment]
     reg = Register.open(f"sqlite:///{db}")
     app = TokenfleetApp(reg, actor="bench", now=FIXED_NOW, start="devices", search_debounce=0,
                         poller_factory=lambda: None, watch_changes=False)

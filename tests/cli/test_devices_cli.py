@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from inventory.cli import exit_codes, main
+from inventory.cli import exit_codes
 from inventory.register.errors import (
     DatabaseUnavailableError,
     MoveNotAllowedError,
@@ -15,23 +15,13 @@ from inventory.register.errors import (
 )
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
 def url(demo_register, db_url) -> str:
     return db_url
 
 
-def test_devices_json_records(url, capsys):
-    code, out, _ = run(capsys, "--db", url, "devices", "--status", "issued", "--limit", "5",
+def test_devices_json_records(url, tokenfleet):
+    code, out, _ = tokenfleet("--db", url, "devices", "--status", "issued", "--limit", "5",
                        "--format", "json")
     records = json.loads(out)
     assert code == 0 and len(records) == 5
@@ -41,31 +31,31 @@ def test_devices_json_records(url, capsys):
     assert {r["status"] for r in records} == {"issued"}
 
 
-def test_devices_csv_and_filters(url, capsys):
-    code, out, _ = run(capsys, "--db", url, "devices", "--kind", "pki_sim", "--format", "csv")
+def test_devices_csv_and_filters(url, tokenfleet):
+    code, out, _ = tokenfleet("--db", url, "devices", "--kind", "pki_sim", "--format", "csv")
     lines = out.strip().splitlines()
     assert code == 0 and lines[0].startswith("serial,kind,status")
     assert all(",pki_sim," in line for line in lines[1:]) and len(lines) > 2
 
 
-def test_lifecycle_through_the_cli(url, capsys):
-    code, out, _ = run(capsys, "--db", url, "--actor", "le.thu", "device", "add", "VT-NEW-1",
+def test_lifecycle_through_the_cli(url, tokenfleet):
+    code, out, _ = tokenfleet("--db", url, "--actor", "le.thu", "device", "add", "VT-NEW-1",
                        "--manufacturer", "Feitian")
     assert code == 0 and "in_stock" in out
-    code, out, _ = run(capsys, "--db", url, "holder", "add", "--name", "Trần Thị Bích",
+    code, out, _ = tokenfleet("--db", url, "holder", "add", "--name", "Trần Thị Bích",
                        "--agency", "STTTT", "--national-id", "048190001234")
     assert code == 0
-    code, out, err = run(capsys, "--db", url, "--actor", "le.thu", "device", "issue", "VT-NEW-1",
+    code, out, err = tokenfleet("--db", url, "--actor", "le.thu", "device", "issue", "VT-NEW-1",
                          "--holder", "tran thi bich", "--method", "postal", "--tracking-no",
                          "RR000111222VN")
     assert code == 0, err
     assert "in_stock → issued" in out
     for move, status in (("lock", "locked"), ("unlock", "issued"), ("lose", "lost"),
                          ("revoke", "revoked"), ("retire", "retired")):
-        code, out, err = run(capsys, "--db", url, "device", move, "VT-NEW-1")
+        code, out, err = tokenfleet("--db", url, "device", move, "VT-NEW-1")
         assert code == 0, err
         assert f"→ {status}" in out
-    code, out, _ = run(capsys, "--db", url, "device", "show", "VT-NEW-1", "--format", "json")
+    code, out, _ = tokenfleet("--db", url, "device", "show", "VT-NEW-1", "--format", "json")
     detail = json.loads(out)
     assert detail["status"] == "retired" and detail["lock_count"] == 1
     assert [e["action"] for e in detail["history"] if e["action"].startswith("device.")] == [
@@ -75,38 +65,38 @@ def test_lifecycle_through_the_cli(url, capsys):
     assert detail["holder"]["national_id"] == "********1234"
 
 
-def test_unknown_serial(url, capsys):
-    code, _, err = run(capsys, "--db", url, "device", "lock", "NO-SUCH-SERIAL")
+def test_unknown_serial(url, tokenfleet):
+    code, _, err = tokenfleet("--db", url, "device", "lock", "NO-SUCH-SERIAL")
     assert code == exit_codes.for_error(NotFoundError)
     assert "NO-SUCH-SERIAL" in err and err.count("\n") == 1
 
 
-def test_illegal_move_names_device_and_status_and_changes_nothing(url, capsys):
-    code, out, _ = run(capsys, "--db", url, "devices", "--status", "in_stock", "--limit", "1",
+def test_illegal_move_names_device_and_status_and_changes_nothing(url, tokenfleet):
+    code, out, _ = tokenfleet("--db", url, "devices", "--status", "in_stock", "--limit", "1",
                        "--format", "json")
     serial = json.loads(out)[0]["serial"]
-    code, _, err = run(capsys, "--db", url, "device", "unlock", serial)
+    code, _, err = tokenfleet("--db", url, "device", "unlock", serial)
     assert code == exit_codes.for_error(MoveNotAllowedError)
     assert serial in err and "in_stock" in err and err.count("\n") == 1
-    _, out, _ = run(capsys, "--db", url, "device", "show", serial, "--format", "json")
+    _, out, _ = tokenfleet("--db", url, "device", "show", serial, "--format", "json")
     assert json.loads(out)["status"] == "in_stock"
     assert len(json.loads(out)["history"]) == 1
 
 
-def test_bad_values(url, capsys):
-    code, _, err = run(capsys, "--db", url, "holder", "add", "--name", "X", "--agency", "STTTT",
+def test_bad_values(url, tokenfleet):
+    code, _, err = tokenfleet("--db", url, "holder", "add", "--name", "X", "--agency", "STTTT",
                        "--national-id", "12345")
     assert code == exit_codes.for_error(ValidationError) and "12345" in err
-    code, _, err = run(capsys, "--db", url, "devices", "--agency", "NOPE")
+    code, _, err = tokenfleet("--db", url, "devices", "--agency", "NOPE")
     assert code == exit_codes.for_error(NotFoundError) and "NOPE" in err
 
 
-def test_unreachable_postgres(capsys):
-    code, _, err = run(capsys, "--db", "postgresql://nobody@127.0.0.1:1/none", "devices")
+def test_unreachable_postgres(tokenfleet):
+    code, _, err = tokenfleet("--db", "postgresql://nobody@127.0.0.1:1/none", "devices")
     assert code == exit_codes.for_error(DatabaseUnavailableError)
     assert "127.0.0.1" in err and err.count("\n") == 1
 
 
-def test_not_a_database_url(capsys):
-    code, _, err = run(capsys, "--db", "nonsense", "devices")
+def test_not_a_database_url(tokenfleet):
+    code, _, err = tokenfleet("--db", "nonsense", "devices")
     assert code != 0 and "nonsense" in err

@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from inventory import alerts
-from inventory.cli import cli, exit_codes
+from inventory.cli import exit_codes
 from inventory.register import errors
+from tests.conftest import Tokenfleet
 
 ROOT = Path(__file__).resolve().parents[2]
 ERROR_CLASSES = [c for _, c in inspect.getmembers(errors, inspect.isclass)
@@ -68,10 +68,9 @@ def test_the_reserved_io_codes_are_in_the_table() -> None:
     assert {exit_codes.CANT_CREATE, exit_codes.IO_ERROR} == {73, 74} and {73, 74} <= codes
 
 
-def test_help_of_alerts_run_and_status_shows_their_tables() -> None:
-    runner = CliRunner()
+def test_help_of_alerts_run_and_status_shows_their_tables(tokenfleet: Tokenfleet) -> None:
     for command, table in (("run", exit_codes.ALERT_RUN), ("status", exit_codes.ALERT_STATUS)):
-        result = runner.invoke(cli, ["alerts", command, "--help"], terminal_width=200)
-        assert result.exit_code == 0
+        code, out, _err = tokenfleet("alerts", command, "--help")
+        assert code == 0
         for e in table:
-            assert re.search(rf"^\s+{e.code}\s+{re.escape(e.meaning)}$", result.output, re.M), e
+            assert re.search(rf"^\s+{e.code}\s+{re.escape(e.meaning)}$", out, re.M), e

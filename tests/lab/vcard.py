@@ -19,7 +19,7 @@ import socket
 import struct
 import threading
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 PIV_AID = bytes.fromhex("A000000308000010000100")
 BASE_PORT = 35963
@@ -153,7 +153,7 @@ class PivCard(EmulatedCard):
     """
 
     atr = make_atr(b"\x80\x01", bytes.fromhex("80F9A00000030800001000"))
-    pin_references = (0x80,)
+    pin_references: tuple[int, ...] = (0x80,)
     CONTAINERS: ClassVar[dict[str, int]] = {
         "9A": 0x5FC105, "9C": 0x5FC10A, "9D": 0x5FC10B, "9E": 0x5FC101,
     }
@@ -209,7 +209,7 @@ class PkiSimCard(PivCard):
     pin_references = (0x01, 0x80)
 
     def __init__(self, iccid: str, certificates: dict[str, bytes] | None = None,
-                 **kw: object) -> None:
+                 **kw: Any) -> None:
         super().__init__(serial="0", certificates=certificates, **kw)
         self.iccid = iccid
         self.files = {0x2FE2: iccid_to_ef(iccid)}

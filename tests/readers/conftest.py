@@ -14,16 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing_tool
 from tests.lab.pcscd import OPENSC_LIB, Pcscd, lab_problems, opensc_conf, wait_reader
 from tests.lab.softhsm import SOFTHSM_LIB, SoftHsmLab, TestCa, TokenSpec
 from tests.lab.vcard import EmulatedCard, InsertedCard
 
 
 def _lab_missing(reason: str) -> None:
-    reason = "reader lab unavailable: " + reason
-    if os.environ.get("TOKENFLEET_REQUIRE_LAB") == "1":
-        pytest.fail(reason + " (TOKENFLEET_REQUIRE_LAB=1)", pytrace=False)
-    pytest.skip(reason)
+    missing_tool("LAB", "reader lab unavailable: " + reason)
 
 
 def _require_lab() -> None:

@@ -156,7 +156,7 @@ def test_opensc_over_emulated_piv_matches_pcsc(cards: CardSlots, opensc: str,
     pcsc = {o.serial: o for o in result.observations if o.source == "pcsc"}
     p11 = {o.serial: o for o in result.observations if o.source == "pkcs11"}
     for card in fleet.values():
-        assert card.serial in pcsc and card.serial in p11, (sorted(p11), result.warnings)
+        assert card.serial in pcsc and card.serial in p11, (sorted(map(str, p11)), result.warnings)
     assert p11["8400000000000110"].pin_final_try and not p11["8400000000000110"].pin_blocked
     assert p11["8400000000000111"].pin_blocked
     assert not p11["8400000000000109"].pin_final_try and not p11["8400000000000109"].pin_blocked

@@ -6,25 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from inventory.cli import main
 from inventory.fleet import lifecycle
 from inventory.readers import sync
 from inventory.register.db import Register
 from inventory.register.models import Event, Stocktake
+from tests.conftest import Tokenfleet
 from tests.readers.test_sync import obs
-
-
-def run(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> tuple[int, str, str]:
-    try:
-        main(["--db", url, "--actor", "manager", *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def events(register: Register) -> int:
@@ -33,59 +22,63 @@ def events(register: Register) -> int:
 
 
 def test_stocktake_refusals(register: Register, db_url: str,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+                            tokenfleet: Tokenfleet) -> None:
+    manager = tokenfleet.on(db_url, actor="manager")
     with register.session() as s:
         lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t")
     before = events(register)
-    code, _out, err = run(capsys, db_url, "stocktake", "status")
+    code, _out, err = manager("stocktake", "status")
     assert code == 3 and "no stocktake yet" in err
-    code, _out, err = run(capsys, db_url, "stocktake", "start", "--agency", "NOPE")
+    code, _out, err = manager("stocktake", "start", "--agency", "NOPE")
     assert code == 3 and "no agency with code 'NOPE'" in err
-    code, _out, err = run(capsys, db_url, "stocktake", "finish")
+    code, _out, err = manager("stocktake", "finish")
     assert code == 3 and "no stocktake is open" in err
     assert events(register) == before
-    assert run(capsys, db_url, "stocktake", "start", "--agency", "HN")[0] == 0
-    code, _out, err = run(capsys, db_url, "stocktake", "start", "--agency", "HN")
+    assert manager("stocktake", "start", "--agency", "HN")[0] == 0
+    code, _out, err = manager("stocktake", "start", "--agency", "HN")
     assert code == 65 and "is still open" in err
     with register.read() as s:
         assert s.scalar(select(func.count()).select_from(Stocktake)) == 1
 
 
 def test_stocktake_csv_never_writes_a_formula(register: Register, db_url: str, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                              tokenfleet: Tokenfleet) -> None:
+    manager = tokenfleet.on(db_url, actor="manager")
     with register.session() as s:
         lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t")
-    run(capsys, db_url, "stocktake", "start", "--agency", "HN")
+    manager("stocktake", "start", "--agency", "HN")
     with register.session() as s:
         sync.sync_observations(s, [obs("=HYPERLINK(1)")], host="station1")
-    code, out, _err = run(capsys, db_url, "stocktake", "status", "--format", "json")
+    code, out, _err = manager("stocktake", "status", "--format", "json")
     assert code == 0 and json.loads(out)["unexpected"][0]["serial"] == "=HYPERLINK(1)"
     path = tmp_path / "stocktake.csv"
-    code, _out, _err = run(capsys, db_url, "stocktake", "status", "--output", str(path))
+    code, _out, _err = manager("stocktake", "status", "--output", str(path))
     text = path.read_text(encoding="utf-8")
     assert code == 0 and "'=HYPERLINK(1)" in text and "\n=HYPERLINK" not in text
 
 
 def test_claim_and_poll_refusals(register: Register, db_url: str,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+                                 tokenfleet: Tokenfleet) -> None:
+    manager = tokenfleet.on(db_url, actor="manager")
     before = events(register)
-    code, _out, err = run(capsys, db_url, "unregistered", "claim", "zz404")
+    code, _out, err = manager("unregistered", "claim", "zz404")
     assert code == 3 and "no unregistered device with serial 'zz404'" in err
-    code, _out, err = run(capsys, db_url, "poll", "--once", "--no-pcsc", "--no-pkcs11")
+    code, _out, err = manager("poll", "--once", "--no-pcsc", "--no-pkcs11")
     assert code == 78 and "nothing to poll" in err
     assert events(register) == before
 
 
 def test_station_name_and_the_old_desk_alias(register: Register, db_url: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+                                             tokenfleet: Tokenfleet) -> None:
     """``--station`` names the poller station; ``--desk`` (hidden) still works for old units."""
+    manager = tokenfleet.on(db_url, actor="manager")
     missing = "/nonexistent/libvendor-pkcs11.so"
     for flag in ("--station", "--desk"):
-        code, out, err = run(capsys, db_url, "poll", "--once", "--no-pcsc", "--pkcs11-module",
-                             missing, flag, f"name-from{flag}", "--format", "json")
+        code, out, err = manager("poll", "--once", "--no-pcsc", "--pkcs11-module", missing, flag,
+                                 f"name-from{flag}", "--format", "json")
         assert code == 0, err
         report = json.loads(out)
         assert report["host"] == f"name-from{flag}"
         assert any(missing in w for w in report["warnings"])
-    code, out, _err = run(capsys, db_url, "poll", "--help")
+    code, out, _err = manager("poll", "--help")
     assert code == 0 and "--station" in out and "--desk" not in out

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from inventory.cli import cli, exit_codes
+from inventory.cli import exit_codes
 from inventory.register import audit
 from inventory.register.errors import AuditChainBrokenError
 from inventory.register.models import Event
+from tests.conftest import CliResult, run_tokenfleet
 
 
 def _event_ids(register) -> list[int]:
@@ -17,9 +17,8 @@ def _event_ids(register) -> list[int]:
         return list(s.scalars(select(Event.id).order_by(Event.seq)))
 
 
-def _verify_cli(url: str):
-    return CliRunner().invoke(cli, ["--db", url, "audit", "verify"], standalone_mode=False,
-                              catch_exceptions=True)
+def _verify_cli(url: str) -> CliResult:
+    return run_tokenfleet("--db", url, "audit", "verify")
 
 
 def test_intact_chain_verifies(demo_register, db_url):
@@ -83,7 +82,7 @@ def test_rehashed_forgery_is_detected(demo_register):
 
 def test_cli_audit_verify_exit_codes(demo_register, db_url):
     ok = _verify_cli(db_url)
-    assert ok.exit_code == 0, ok.output
+    assert ok.code == 0, ok.err
     victim = _event_ids(demo_register)[3]
     with demo_register.engine.begin() as conn:
         conn.execute(text("UPDATE events SET summary = 'x' WHERE id = :id"), {"id": victim})

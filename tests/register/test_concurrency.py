@@ -48,7 +48,7 @@ def test_conflicting_moves_from_eight_desks(db_url):
                     with register.session() as s:
                         device = get_device(s, serial)
                         if move == "issue":
-                            lifecycle.issue(s, device, s.get(Holder, 1), method="in_person",
+                            lifecycle.issue(s, device, s.get_one(Holder, 1), method="in_person",
                                             actor=f"desk{n}")
                         else:
                             lifecycle.apply_move(s, device, move, actor=f"desk{n}")
@@ -82,6 +82,7 @@ def test_conflicting_moves_from_eight_desks(db_url):
         # Replaying the successful moves in chain order gives exactly the final register.
         replay = {f"C{i}": ("issued", 0) for i in range(DEVICES)}
         for ev in events:
+            assert ev.before is not None and ev.after is not None
             status, locks = replay[ev.after["serial"]]
             assert ev.before["status"] == status, f"event {ev.seq} acted on a stale state"
             move = ev.action.removeprefix("device.")

@@ -11,16 +11,16 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from click.testing import CliRunner
 from sqlalchemy import Engine, bindparam, text
 
-from inventory.cli import cli, exit_codes, main
+from inventory.cli import exit_codes, main
 from inventory.readers.hardware.observation import ReaderState
 from inventory.readers.sync import record_station_readers, station_readers
 from inventory.register import db as dbmod
 from inventory.register.db import Register, include_object
 from inventory.register.errors import SchemaTooNewError
 from inventory.register.models import Base, UTCDateTime
+from tests.conftest import run_tokenfleet
 
 
 def test_autogenerate_finds_nothing(db_url):
@@ -36,8 +36,8 @@ def test_autogenerate_finds_nothing(db_url):
 
 def test_embedded_register_is_created_on_first_use(tmp_path):
     url = f"sqlite:///{tmp_path / 'new' / 'register.sqlite3'}"
-    result = CliRunner().invoke(cli, ["--db", url, "devices"])
-    assert result.exit_code == 0, result.output
+    result = run_tokenfleet("--db", url, "devices")
+    assert result.code == 0, result.err
     engine = dbmod.make_engine(url)
     assert dbmod.current_revision(engine) == dbmod.head_revision()
     with engine.connect() as conn:
@@ -49,13 +49,12 @@ def test_embedded_register_is_created_on_first_use(tmp_path):
 
 def test_db_upgrade_and_current(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
-    runner = CliRunner()
-    first = runner.invoke(cli, ["--db", url, "db", "upgrade"])
-    assert first.exit_code == 0 and "upgraded" in first.output
-    again = runner.invoke(cli, ["--db", url, "db", "upgrade"])
-    assert "already at" in again.output
-    current = runner.invoke(cli, ["--db", url, "db", "current"])
-    assert "up to date" in current.output
+    first = run_tokenfleet("--db", url, "db", "upgrade")
+    assert first.code == 0 and "upgraded" in first.out
+    again = run_tokenfleet("--db", url, "db", "upgrade")
+    assert "already at" in again.out
+    current = run_tokenfleet("--db", url, "db", "current")
+    assert "up to date" in current.out
 
 
 def test_postgres_is_not_upgraded_silently(pg_url, capsys):

@@ -91,9 +91,9 @@ def independent_figures(register: Register, period: Period) -> dict[str, Any]:
                                  AND l.occurred_at <= u.occurred_at)
         FROM events u WHERE u.action = 'device.unlock' AND u.occurred_at >= :s
           AND u.occurred_at < :e""", s=period.start, e=t)
-    days = [(u - _aware(lk)).total_seconds() / 86400 for u, lk in
-            ((_aware(u), lk) for u, lk in pairs) if lk is not None]
-    fig["median_unlock_days"] = round(statistics.median(days), 1) if days else None
+    spans = [(u - _aware(lk)).total_seconds() / 86400 for u, lk in
+             ((_aware(u), lk) for u, lk in pairs) if lk is not None]
+    fig["median_unlock_days"] = round(statistics.median(spans), 1) if spans else None
     return fig
 
 

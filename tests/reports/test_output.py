@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,21 +151,9 @@ def test_cli_refuses_bad_input(demo_register: Register, tmp_path: Path,
     assert sorted(os.listdir(tmp_path)) == before  # nothing half-written
 
 
-def _soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None:
-        if os.environ.get("TOKENFLEET_REQUIRE_LIBREOFFICE") == "1":
-            pytest.fail("TOKENFLEET_REQUIRE_LIBREOFFICE=1 but soffice is not installed "
-                        "(apt-get install libreoffice-calc-nogui)")
-        pytest.skip("LibreOffice (soffice) is not installed: apt-get install "
-                    "libreoffice-calc-nogui")
-    return found
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_libreoffice_converts_and_recalculates(demo_register: Register,
-                                               tmp_path: Path) -> None:
-    soffice = _soffice()
+def test_libreoffice_converts_and_recalculates(demo_register: Register, tmp_path: Path,
+                                               soffice: str) -> None:
     _add_hostile_holders(demo_register)
     out = tmp_path / "fleet.xlsx"
     monthly_report(demo_register, period=MONTH, output=out, agency_level=2, lang="en",

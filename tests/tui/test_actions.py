@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from textual.widgets import Input, Select
 
 from inventory.register.models import Device, Event, Holder
 from tui.screens.action_form import ActionForm
 from tui.screens.confirm import ConfirmModal
 from tui.screens.device_detail import DeviceDetailScreen
 from tui.widgets.device_table import DeviceTable
+from tui.widgets.holder_picker import HolderPicker
 
 from .conftest import ACTOR, settle
 
@@ -34,7 +36,7 @@ def _snap(d: Device) -> Snapshot:
                     d.holder.full_name if d.holder else None)
 
 
-def a_device(register, status: str, *, with_holder: bool | None = None,  # type: ignore[no-untyped-def]
+def a_device(register, status: str, *, with_holder: bool | None = None,
              after_id: int = 0) -> Snapshot:
     with register.read() as session:
         stmt = select(Device).where(Device.status == status, Device.id > after_id
@@ -44,19 +46,19 @@ def a_device(register, status: str, *, with_holder: bool | None = None,  # type:
         return _snap(session.scalars(stmt).first())
 
 
-def reread(register, device_id: int) -> Snapshot:  # type: ignore[no-untyped-def]
+def reread(register, device_id: int) -> Snapshot:
     with register.read() as session:
         return _snap(session.get(Device, device_id))
 
 
-def events_of(register, device_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+def events_of(register, device_id: int) -> list[str]:
     with register.read() as session:
         actions = session.scalars(select(Event.action).where(Event.device_id == device_id)
                                   .order_by(Event.seq))
         return [a for a in actions if a.startswith(("device.", "certificate."))]
 
 
-async def open_detail(app, pilot, serial: str) -> DeviceDetailScreen:  # type: ignore[no-untyped-def]
+async def open_detail(app, pilot, serial: str) -> DeviceDetailScreen:
     """Find a device by serial in the devices table and open it, keyboard only."""
     await pilot.press("2")
     await settle(pilot)
@@ -121,7 +123,7 @@ async def test_validation_errors_are_shown_in_place(demo_register, make_app):
         await settle(pilot)
         assert "is not a date" in str(form.query_one("#form-error").render())
         # a valid renewal then works from the same form
-        form.query_one("#not-before").value = "2026-11-15"
+        form.query_one("#not-before", Input).value = "2026-11-15"
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, ActionForm)
@@ -146,7 +148,7 @@ async def test_issue_to_a_holder_by_post_needs_a_tracking_number(demo_register, 
         assert isinstance(form, ActionForm)
         await pilot.press(*name_folded)  # without accents
         await settle(pilot)
-        picker = form.query_one("#holder-picker")
+        picker = form.query_one("#holder-picker", HolderPicker)
         assert any(h.id == holder_id for h in picker.found)
         index = next(i for i, h in enumerate(picker.found) if h.id == holder_id)
         await pilot.press("enter")  # into the list
@@ -154,12 +156,12 @@ async def test_issue_to_a_holder_by_post_needs_a_tracking_number(demo_register, 
             await pilot.press("down")
         await pilot.press("enter")
         assert picker.picked is not None and picker.picked.id == holder_id
-        form.query_one("#method").value = "postal"
+        form.query_one("#method", Select).value = "postal"
         form.submit()
         await settle(pilot)
         assert "needs a tracking number" in str(form.query_one("#form-error").render())
         assert reread(demo_register, device.id).status == "in_stock"
-        form.query_one("#tracking").value = "EB123456789VN"
+        form.query_one("#tracking", Input).value = "EB123456789VN"
         form.submit()
         await settle(pilot)
         assert not isinstance(app.screen, ActionForm)
@@ -205,13 +207,13 @@ async def test_return_to_stock_and_edit_holder_from_the_table(demo_register, mak
         await settle(pilot)
         form = app.screen
         assert isinstance(form, ActionForm)
-        assert form.query_one("#full-name").value == device.holder_name
-        form.query_one("#phone").value = "0905 123 456"
-        form.query_one("#national-id").value = "12345"
+        assert form.query_one("#full-name", Input).value == device.holder_name
+        form.query_one("#phone", Input).value = "0905 123 456"
+        form.query_one("#national-id", Input).value = "12345"
         form.submit()
         await settle(pilot)
         assert "is not 12 digits" in str(form.query_one("#form-error").render())
-        form.query_one("#national-id").value = ""
+        form.query_one("#national-id", Input).value = ""
         form.submit()
         await settle(pilot)
         assert not isinstance(app.screen, ActionForm)

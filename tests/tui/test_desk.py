@@ -176,12 +176,12 @@ async def test_alerts_ack_snooze_and_bad_date(demo_register, make_app):
         assert pane.rows_shown and pane.rows_shown[0].id == newest  # newest first
         assert "desk-test" in str(pane.query_one("#alerts-run", Static).render())
         table = pane.query_one("#alerts", DataTable)
-        result = pane.query_one("#alerts-result", Static)
+        result_line = pane.query_one("#alerts-result", Static)
 
         first = pane.rows_shown[0]
         pane.query_one("#alert-ack", Button).press()
         await settle(pilot)
-        assert not result.has_class("refused"), str(result.render())
+        assert not result_line.has_class("refused"), str(result_line.render())
         assert pane.rows_shown[0].state == "acked"
 
         # pick an alert of another condition for the snooze
@@ -193,7 +193,7 @@ async def test_alerts_ack_snooze_and_bad_date(demo_register, make_app):
         until_box.value = "31/02/2030"
         pane.query_one("#alert-snooze", Button).press()
         await settle(pilot)
-        assert result.has_class("refused") and "not a date" in str(result.render())
+        assert result_line.has_class("refused") and "not a date" in str(result_line.render())
         with demo_register.read() as session:
             assert session.get(AlertLedgerEntry, target.id).state == "sent"
 
@@ -201,7 +201,7 @@ async def test_alerts_ack_snooze_and_bad_date(demo_register, make_app):
         until_box.focus()
         await pilot.press("enter")
         await settle(pilot)
-        assert not result.has_class("refused"), str(result.render())
+        assert not result_line.has_class("refused"), str(result_line.render())
     with demo_register.read() as session:
         acked = session.get(AlertLedgerEntry, first.id)
         assert acked.state == "acked" and acked.acked_by == ACTOR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from sqlalchemy import func, select
 from textual import events
 from textual.widgets.data_table import ColumnKey
@@ -15,7 +16,7 @@ from tui.widgets.device_table import WINDOW, DeviceTable, row_style
 from .conftest import settle
 
 
-async def open_devices(app, pilot):  # type: ignore[no-untyped-def]
+async def open_devices(app, pilot):
     await pilot.press("2")
     await settle(pilot)
     assert isinstance(app.screen, DevicesScreen)
@@ -86,10 +87,10 @@ async def test_clicking_a_column_header_sorts_by_it(sqlite_demo, make_app):
     app = make_app(sqlite_demo)
     async with app.run_test(size=(160, 45)) as pilot:
         screen, table = await open_devices(app, pilot)
-        table.post_message(DeviceTable.HeaderSelected(table, ColumnKey("col.expiry"), 5, "x"))
+        table.post_message(DeviceTable.HeaderSelected(table, ColumnKey("col.expiry"), 5, Text("x")))
         await settle(pilot)
         assert screen.sort == "expiry" and not screen.descending
-        table.post_message(DeviceTable.HeaderSelected(table, ColumnKey("col.expiry"), 5, "x"))
+        table.post_message(DeviceTable.HeaderSelected(table, ColumnKey("col.expiry"), 5, Text("x")))
         await settle(pilot)
         assert screen.descending
         ends = [r.not_after for r in table.rows_shown]

@@ -49,7 +49,7 @@ async def until(pilot: Any, condition: Callable[[], bool]) -> bool:
 
 def lock_elsewhere(other: Register, device_id: int) -> None:
     with other.session() as session:
-        lifecycle.lock(session, session.get(Device, device_id), actor="other-process",
+        lifecycle.lock(session, session.get_one(Device, device_id), actor="other-process",
                        reason="reported by another process")
 
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 
 from sqlalchemy import select
+from textual.widgets import DataTable, Input
 
 from inventory.readers.hardware import Observation, ReaderState, WatchEvent
 from inventory.register.errors import PcscUnavailableError
@@ -68,13 +69,13 @@ async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register
         assert by_reader["Lab Reader 02"].serial is None
         # inventory.readers.sync kept the unknown card as unregistered: listed to claim
         assert [r.serial for r in panel.unregistered] == ["NEW-TOKEN-77"]
-        table = app.screen.query_one("#readers-table")
+        table = app.screen.query_one("#readers-table", DataTable)
         table.focus()
         table.move_cursor(row=1)
         await pilot.press("c")
         form = app.screen
         assert isinstance(form, ActionForm)
-        assert form.query_one("#serial").value == "NEW-TOKEN-77"
+        assert form.query_one("#serial", Input).value == "NEW-TOKEN-77"
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, ActionForm)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import func, select
+from textual.widgets import DataTable, Input, ProgressBar, Tree
 
 from inventory.fleet.queries import count_by_status
 from inventory.register.models import Device, Holder
@@ -60,18 +61,18 @@ async def test_agency_tree_holder_search_and_their_devices(sqlite_demo, make_app
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, HoldersScreen)
-        tree = screen.query_one("#agency-tree")
+        tree = screen.query_one("#agency-tree", Tree)
         city = tree.root.children[0]
         assert str(city.label).endswith(f"({total:,})")  # the city counts its whole subtree
         assert city.is_expanded and city.children  # children loaded lazily
         tree.select_node(city.children[0])
         await settle(pilot)
-        assert screen.query_one("#holders").row_count > 0
+        assert screen.query_one("#holders", DataTable).row_count > 0
         await pilot.press("slash", *folded)
         await settle(pilot)
         assert any(r.id == holder_id for r in screen.holders)
         index = next(i for i, r in enumerate(screen.holders) if r.id == holder_id)
-        screen.query_one("#holders").move_cursor(row=index)
+        screen.query_one("#holders", DataTable).move_cursor(row=index)
         await settle(pilot)
         devices = screen.query_one("#holder-devices", DeviceTable)
         assert devices.rows_shown and {r.holder_id for r in devices.rows_shown} == {holder_id}
@@ -90,7 +91,8 @@ async def test_help_palette_theme_and_search_key(sqlite_demo, make_app):
         assert app.theme != dark and app.current_theme.dark is False
         await pilot.press("slash")  # from anywhere: the devices' search box
         await settle(pilot)
-        assert isinstance(app.screen, DevicesScreen) and app.screen.focused.id == "search"
+        assert isinstance(app.screen, DevicesScreen) and app.screen.focused is not None \
+            and app.screen.focused.id == "search"
         await pilot.press("escape", "ctrl+p")
         await pilot.press(*"Holders")
         await settle(pilot)
@@ -127,15 +129,15 @@ async def test_import_runs_with_progress_and_reports_in_place(sqlite_demo, make_
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, TransfersScreen)
-        screen.query_one("#import-path").value = str(bad)
+        screen.query_one("#import-path", Input).value = str(bad)
         await pilot.click("#import-run")
         await settle(pilot)
         assert "bad.csv: row 2" in str(screen.query_one("#import-result").render())
-        screen.query_one("#import-path").value = str(good)
+        screen.query_one("#import-path", Input).value = str(good)
         await pilot.click("#import-run")
         await settle(pilot)
         assert "Imported" in str(screen.query_one("#import-result").render())
-        assert screen.query_one("#import-progress").percentage == 1.0
+        assert screen.query_one("#import-progress", ProgressBar).percentage == 1.0
     with sqlite_demo.read() as session:
         assert session.scalar(select(Device.status).where(Device.serial == "IMP-0001")) \
             == "in_stock"
@@ -148,16 +150,16 @@ async def test_export_and_monthly_report_write_their_files(sqlite_demo, make_app
         await pilot.press("5")
         await settle(pilot)
         screen = app.screen
-        screen.query_one("#export-path").value = str(tmp_path / "register.xlsx")
+        screen.query_one("#export-path", Input).value = str(tmp_path / "register.xlsx")
         await pilot.click("#export-run")
         await settle(pilot)
         assert "Wrote" in str(screen.query_one("#export-result").render())
-        screen.query_one("#report-path").value = str(tmp_path / "fleet.xlsx")
-        screen.query_one("#report-month").value = "2026-10"
+        screen.query_one("#report-path", Input).value = str(tmp_path / "fleet.xlsx")
+        screen.query_one("#report-month", Input).value = "2026-10"
         await pilot.click("#report-run")
         await settle(pilot)
         assert "Wrote" in str(screen.query_one("#report-result").render())
-        screen.query_one("#export-path").value = str(tmp_path / "register.pdf")
+        screen.query_one("#export-path", Input).value = str(tmp_path / "register.pdf")
         await pilot.click("#export-run")
         await settle(pilot)
         assert "must end in .xlsx or .csv" in str(screen.query_one("#export-result").render())

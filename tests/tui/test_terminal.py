@@ -6,7 +6,6 @@ Needs tmux (Debian package ``tmux``). Without it the test skips with a reason on
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 
 from inventory.demo import city as demo
 from inventory.register.db import Register
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, missing_tool
 
 TMUX = shutil.which("tmux")
 SOCKET = "tokenfleet-tests"  # our own tmux server: its window size is ours, not a client's
@@ -29,9 +28,7 @@ SOCKET = "tokenfleet-tests"  # our own tmux server: its window size is ours, not
 @pytest.fixture
 def tmux_session() -> Iterator[str]:
     if TMUX is None:
-        if os.environ.get("TOKENFLEET_REQUIRE_TMUX") == "1":
-            pytest.fail("TOKENFLEET_REQUIRE_TMUX=1 but tmux is not installed (apt: tmux)")
-        pytest.skip("tmux is not installed (apt-get install tmux)")
+        missing_tool("TMUX", "tmux is not installed (apt-get install tmux)")
     name = f"tf-{uuid.uuid4().hex[:8]}"
     yield name
     subprocess.run([TMUX, "-L", SOCKET, "kill-session", "-t", name], check=False,
