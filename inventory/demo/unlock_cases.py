@@ -37,7 +37,7 @@ def demo_cases(conn: Connection, *, now: datetime, seed: int = 1, chunk: int = 2
                 "opened_by": "poller" if source == "poller" else "demo", "source": source,
                 "lock_reason": "poll: PIN blocked" if source == "poller" else "reported by holder",
                 "brought_by": None, "brought_at": None, "unlock_method": None,
-                "closed_at": None, "closed_by": None, "notes": None}
+                "closed_at": None, "closed_by": None, "outcome": None, "notes": None}
             continue
         case = open_by_device.pop(device_id, None)
         if case is None:
@@ -47,7 +47,7 @@ def demo_cases(conn: Connection, *, now: datetime, seed: int = 1, chunk: int = 2
             case["brought_by"] = rng.choice(DEMO_BRINGERS)
             case["brought_at"] = case["opened_at"] + timedelta(seconds=rng.uniform(0, span))
         case["unlock_method"] = rng.choices(UNLOCK_METHODS, weights=[50, 20, 10, 5, 15])[0]
-        case["closed_at"], case["closed_by"] = at, "demo"
+        case["closed_at"], case["closed_by"], case["outcome"] = at, "demo", "unlocked"
         rows.append(case)
         if len(rows) >= chunk:
             conn.execute(insert(UnlockCase), rows)

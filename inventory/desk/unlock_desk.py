@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from inventory.fleet import lifecycle
@@ -76,22 +76,33 @@ class CaseRow:
     unlock_method: str | None
     closed_at: datetime | None
     days: float | None
+    outcome: str | None = None  # UNLOCK_OUTCOMES once closed: unlocked, or closed lost/revoked
 
     def as_record(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def _in_agency(stmt: Any, agency_code: str | None) -> Any:
+    if not agency_code:
+        return stmt
+    sub = select(Agency.path).where(Agency.code == agency_code).scalar_subquery()
+    return stmt.join(Agency, Agency.id == UnlockCase.agency_id).where(Agency.path.startswith(sub))
+
+
+def count_open_cases(session: Session, *, agency_code: str | None = None) -> int:
+    """Cases still open: exactly the locked devices (a case closes with every move out of
+    ``locked``), so the desk's figure, ``unlock list --open`` and the dashboard agree."""
+    stmt = select(func.count()).select_from(UnlockCase).where(UnlockCase.closed_at.is_(None))
+    return session.scalar(_in_agency(stmt, agency_code)) or 0
 
 
 def list_cases(session: Session, *, open_only: bool = False, agency_code: str | None = None,
                limit: int = 1000) -> list[CaseRow]:
     """Open cases first (oldest first), then closed ones (newest first)."""
     stmt = select(UnlockCase)
-    if open_only:  # a locked device later reported lost leaves its case open: not at the desk
-        stmt = stmt.join(Device, Device.id == UnlockCase.device_id).where(
-            UnlockCase.closed_at.is_(None), Device.status == "locked")
-    if agency_code:
-        sub = select(Agency.path).where(Agency.code == agency_code).scalar_subquery()
-        stmt = stmt.join(Agency, Agency.id == UnlockCase.agency_id).where(
-            Agency.path.startswith(sub))
+    if open_only:
+        stmt = stmt.where(UnlockCase.closed_at.is_(None))
+    stmt = _in_agency(stmt, agency_code)
     stmt = stmt.order_by(UnlockCase.closed_at.is_not(None), UnlockCase.closed_at.desc(),
                          UnlockCase.opened_at).limit(limit)
     rows = []
@@ -103,7 +114,7 @@ def list_cases(session: Session, *, open_only: bool = False, agency_code: str | 
             opened_at=c.opened_at, brought_by=c.brought_by, brought_at=c.brought_at,
             unlock_method=c.unlock_method, closed_at=c.closed_at,
             days=round((c.closed_at - c.opened_at).total_seconds() / 86400, 2)
-            if c.closed_at else None))
+            if c.closed_at else None, outcome=c.outcome))
     return rows
 
 
@@ -127,7 +138,9 @@ def unlock_turnaround(session: Session, *, since: datetime | None = None,
                       until: datetime | None = None, by_agency: bool = True
                       ) -> list[UnlockTurnaround]:
     """Per month of unlock (and per agency at the time of lock, unless ``by_agency=False``)."""
-    conds: list[ColumnElement[bool]] = [UnlockCase.closed_at.is_not(None)]
+    # only cases the desk unlocked: a case closed because the device was lost is no turnaround
+    conds: list[ColumnElement[bool]] = [UnlockCase.closed_at.is_not(None),
+                                        UnlockCase.outcome == "unlocked"]
     if since:
         conds.append(UnlockCase.closed_at >= since)
     if until:

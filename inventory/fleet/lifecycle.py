@@ -147,6 +147,7 @@ def issue(
     request_id: int | None = None,
 ) -> Handover:
     """Hand a device to a holder: it becomes theirs and their agency's."""
+    check_move(device, "issue")  # the device's state first: no point asking for a tracking no.
     if method not in HANDOVER_METHODS:
         raise ValidationError(f"handover method {method!r} is not one of "
                               f"{', '.join(HANDOVER_METHODS)}")
@@ -182,13 +183,18 @@ def unlock(session: Session, device: Device, *, actor: str, how: str = "unlocked
 
 def report_lost(session: Session, device: Device, *, actor: str, note: str | None = None,
                 at: datetime | None = None) -> Device:
+    """A locked device reported lost closes its unlock case ("closed: lost")."""
+    check_move(device, "report_lost")
+    unlock_cases.case_on_leaving_locked(session, device, "lost", actor=actor, at=at)
     return _apply(session, device, "report_lost", actor, at=at, summary=note)
 
 
 def revoke(session: Session, device: Device, *, actor: str, reason: str | None = None,
            at: datetime | None = None) -> Device:
-    """Revoking a device revokes its active certificates too."""
+    """Revoking a device revokes its active certificates too, and closes the unlock case of a
+    locked one ("closed: revoked")."""
     check_move(device, "revoke")
+    unlock_cases.case_on_leaving_locked(session, device, "revoked", actor=actor, at=at)
     session.execute(update(Certificate)
                     .where(Certificate.device_id == device.id, Certificate.status == "active")
                     .values(status="revoked"))

@@ -2,7 +2,10 @@
 
 ``inventory.fleet.lifecycle.lock`` and ``unlock`` call :func:`case_on_lock` and
 :func:`case_on_unlock` in the same transaction as the move, so a case exists for every lock-out
-whoever reported it (an operator, an import, or the poller's sync). The service desk's work on a
+whoever reported it (an operator, an import, or the poller's sync). A locked device reported
+lost or revoked leaves ``locked`` too: :func:`case_on_leaving_locked` closes its case as
+"closed: lost" / "closed: revoked" in that move's transaction, so the open cases are exactly
+the locked devices. The service desk's work on a
 case (who brought it in, how it was unlocked, turnaround) lives in ``inventory.desk.unlock_desk``.
 """
 
@@ -28,7 +31,7 @@ def case_state(case: UnlockCase) -> dict[str, Any]:
     return {"device_id": case.device_id, "agency_id": case.agency_id, "source": case.source,
             "opened_at": case.opened_at, "brought_by": case.brought_by,
             "brought_at": case.brought_at, "unlock_method": case.unlock_method,
-            "closed_at": case.closed_at}
+            "closed_at": case.closed_at, "outcome": case.outcome}
 
 
 def open_case_of(session: Session, device: Device) -> UnlockCase | None:
@@ -77,8 +80,29 @@ def case_on_unlock(session: Session, device: Device, *, actor: str, how: str,
     case.unlock_method = how[:120]
     case.closed_at = at or utcnow()
     case.closed_by = actor
+    case.outcome = "unlocked"
     session.flush()
     audit.record(session, actor=actor, action="unlock_case.close", entity_type="unlock_case",
                  entity_id=case.id, device_id=device.id, summary=f"{device.serial}: {how}",
+                 before=before, after=case_state(case), occurred_at=at)
+    return case
+
+
+def case_on_leaving_locked(session: Session, device: Device, outcome: str, *, actor: str,
+                           at: datetime | None = None) -> UnlockCase | None:
+    """Called by ``lifecycle.report_lost`` / ``revoke`` once the move is allowed: a locked
+    device that leaves for ``lost`` or ``revoked`` will never be unlocked at the desk, so its
+    open case closes with that ``outcome`` (nothing to do for a device that was not locked)."""
+    case = open_case_of(session, device)
+    if case is None:
+        return None
+    before = case_state(case)
+    case.closed_at = at or utcnow()
+    case.closed_by = actor
+    case.outcome = outcome
+    session.flush()
+    audit.record(session, actor=actor, action="unlock_case.close", entity_type="unlock_case",
+                 entity_id=case.id, device_id=device.id,
+                 summary=f"{device.serial}: closed, device {outcome}",
                  before=before, after=case_state(case), occurred_at=at)
     return case

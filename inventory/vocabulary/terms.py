@@ -67,6 +67,13 @@ UNLOCK_SOURCE: Labels = {
     "reported": ("Được báo", "Reported"),
 }
 
+# How an unlock case ended (``UnlockCase.outcome``).
+UNLOCK_OUTCOME: Labels = {
+    "unlocked": ("Đã mở khóa", "Unlocked"),
+    "lost": ("Đã đóng: thiết bị bị mất", "Closed: device lost"),
+    "revoked": ("Đã đóng: thiết bị đã thu hồi", "Closed: device revoked"),
+}
+
 REQUEST_KIND: Labels = {
     "new_issuance": ("Cấp mới", "New issuance"),
     "renewal": ("Gia hạn", "Renewal"),
@@ -235,6 +242,7 @@ DOMAINS: dict[str, Labels] = {
     "handover_method": HANDOVER_METHOD,
     "unlock_method": UNLOCK_METHOD,
     "unlock_source": UNLOCK_SOURCE,
+    "unlock_outcome": UNLOCK_OUTCOME,
     "request_kind": REQUEST_KIND,
     "request_state": REQUEST_STATE,
     "request_step": REQUEST_STEP,

@@ -121,3 +121,39 @@ def test_percentile_interpolates_between_ranks():
     assert percentile([2, 4, 6], 90) == pytest.approx(5.6)
     with pytest.raises(ValueError):
         percentile([], 50)
+
+
+@pytest.mark.parametrize("move", ["report_lost", "revoke"])
+def test_a_locked_device_lost_or_revoked_closes_its_case_in_the_same_move(register, office,
+                                                                           move: str) -> None:
+    """Issue 14: a locked device reported lost left its case open (604 open cases for 603
+    locked devices) and ``unlock list --open`` hid it by joining on the device's status.
+    Failed before: the case stayed open and the open count disagreed with the locked count."""
+    with register.session() as s:
+        for serial in ("TOK001", "TOK002"):
+            lifecycle.lock(s, get_device(s, serial), actor="op", at=T0)
+    with register.session() as s:
+        lifecycle.apply_move(s, get_device(s, "TOK001"), move, actor="desk",
+                             at=T0 + timedelta(days=1))
+    with register.read() as s:
+        locked = s.scalar(select(func.count()).select_from(Device)
+                          .where(Device.status == "locked"))
+        assert unlock.count_open_cases(s) == locked == 1
+        assert [c.serial for c in unlock.list_cases(s, open_only=True)] == ["TOK002"]
+        (closed,) = [c for c in unlock.list_cases(s) if c.serial == "TOK001"]
+        outcome = "lost" if move == "report_lost" else "revoked"
+        assert (closed.outcome, closed.closed_at, closed.unlock_method) == \
+            (outcome, T0 + timedelta(days=1), None)
+        assert unlock.unlock_turnaround(s) == []  # closed, but not unlocked: no turnaround
+        actions = [e.action for e in s.scalars(select(Event).order_by(Event.seq))][-2:]
+        assert actions == ["unlock_case.close", f"device.{move}"]
+        audit.verify(s)
+
+
+def test_a_refused_move_out_of_locked_leaves_the_case_open(register, office):
+    with register.session() as s:
+        lifecycle.lock(s, get_device(s, "TOK001"), actor="op", at=T0)
+    with pytest.raises(MoveNotAllowedError), register.session() as s:
+        lifecycle.retire(s, get_device(s, "TOK001"), actor="desk")
+    with register.read() as s:
+        assert unlock.count_open_cases(s) == 1

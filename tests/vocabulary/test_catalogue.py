@@ -33,6 +33,7 @@ ENUMERATIONS: dict[str, tuple[str, ...]] = {
     "handover_method": models.HANDOVER_METHODS,
     "unlock_method": UNLOCK_METHODS,
     "unlock_source": models.UNLOCK_SOURCES,
+    "unlock_outcome": models.UNLOCK_OUTCOMES,
     "request_kind": models.REQUEST_KINDS,
     "request_form": models.REQUEST_KINDS,
     "request_state": models.REQUEST_STATES,

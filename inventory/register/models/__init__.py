@@ -21,7 +21,7 @@ from inventory.register.models.register import (
     ServiceRequest,
     ServiceRequestItem,
 )
-from inventory.register.models.requests import UNLOCK_SOURCES, UnlockCase
+from inventory.register.models.requests import UNLOCK_OUTCOMES, UNLOCK_SOURCES, UnlockCase
 from inventory.register.models.stocktake import (
     STOCKTAKE_STATES,
     StationReader,
@@ -42,6 +42,7 @@ __all__ = [
     "REQUEST_STATES",
     "ROLES",
     "STOCKTAKE_STATES",
+    "UNLOCK_OUTCOMES",
     "UNLOCK_SOURCES",
     "Agency",
     "AgencyHistory",

@@ -1,8 +1,9 @@
 """The unlock desk: one case per lock-out of a device, from lock to unlock.
 
 A case opens when a device enters ``locked`` (reported, or seen by the poller) and closes when it
-leaves it; who brought the device in and how it was unlocked are recorded on the way, so the
-turnaround (lock → unlock) per agency and month can be read straight from this table.
+leaves it — unlocked, or reported lost or revoked while still locked (``outcome``); who brought
+the device in and how it was unlocked are recorded on the way, so the turnaround (lock → unlock)
+per agency and month can be read straight from this table.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from inventory.register.models.base import Base, utcnow
 from inventory.register.models.register import Agency, Device, Holder
 
 UNLOCK_SOURCES = ("poller", "reported")
+# How a case ended: the device was unlocked, or it left ``locked`` for ``lost`` or ``revoked``
+# (closed in the same transaction as that move; it never reached the desk).
+UNLOCK_OUTCOMES = ("unlocked", "lost", "revoked")
 
 
 class UnlockCase(Base):
@@ -42,6 +46,7 @@ class UnlockCase(Base):
     unlock_method: Mapped[str | None] = mapped_column(String(120))
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(120))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # UNLOCK_OUTCOMES; None while open
     notes: Mapped[str | None] = mapped_column(Text)
 
     device: Mapped[Device] = relationship(lazy="joined")
