@@ -8,7 +8,7 @@ goes through an index on the folded names (FTS5 trigram on SQLite, pg_trgm on Po
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -175,17 +175,25 @@ def _search_condition(session: Session, raw: str, for_count: bool) -> ColumnElem
         if holder_ids is not None else unindexed_serial
 
 
-def _base(f: DeviceFilter) -> Any:
+def _needs_certificate(f: DeviceFilter) -> bool:
+    return f.expiring_within is not None or f.expired
+
+
+def _base(f: DeviceFilter, *, with_certificate: bool | None = None) -> Any:
+    """The device list's columns; ``with_certificate`` True keeps only devices with an active
+    certificate (inner join), False only those without, None both (the filter decides)."""
     cert_join = and_(ActiveCert.device_id == Device.id, ActiveCert.status == "active")
     stmt = select(
         Device.id, Device.serial, Device.kind, Device.status, Device.lock_count, Device.holder_id,
         Holder.full_name, Agency.code, Agency.name, ActiveCert.not_after, ActiveCert.serial,
         Device.last_seen_at, Device.last_seen_reader, Device.pin_tries_left, Device.version,
     ).select_from(Device)
-    if f.expiring_within is not None or f.expired:
+    if with_certificate or (with_certificate is None and _needs_certificate(f)):
         stmt = stmt.join(ActiveCert, cert_join)
     else:
         stmt = stmt.outerjoin(ActiveCert, cert_join)
+        if with_certificate is False:
+            stmt = stmt.where(ActiveCert.id.is_(None))
     return (stmt.outerjoin(Holder, Holder.id == Device.holder_id)
             .outerjoin(Agency, Agency.id == Device.agency_id))
 
@@ -209,18 +217,19 @@ def device_page(
     limit: int = 50,
     descending: bool = False,
 ) -> Page:
-    """One page of the device list, starting after the key ``after`` (keyset pagination)."""
+    """One page of the device list, starting after the key ``after`` (keyset pagination).
+
+    Sorting never filters: by expiry, devices without an active certificate (no expiry) come
+    after every dated one, in id order — first when the order is reversed. Their key is
+    ``(None, id)``.
+    """
     f = f.validate()
-    if sort == "expiry" and f.expiring_within is None and not f.expired:
-        # Sorting by expiry needs the certificate on every row: keep only devices that have one.
-        f = replace(f, expiring_within=timedelta(days=365 * 100))
-    cols = _sort_columns(sort)
-    stmt = _base(f).where(*_conditions(session, f))
-    if after is not None:
-        key = tuple_(*cols)
-        stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
-    stmt = stmt.order_by(*(c.desc() for c in cols) if descending else cols).limit(limit + 1)
-    raw = session.connection().execute(stmt).all()  # Core rows: no ORM loading overhead
+    conds = _conditions(session, f)
+    if sort == "expiry" and not _needs_certificate(f):
+        raw = _expiry_rows(session, f, conds, after, limit + 1, descending)
+    else:
+        raw = _rows(session, _base(f).where(*conds), _sort_columns(sort), after, limit + 1,
+                    descending)
     make = DeviceRow._make
     rows = [make(r) for r in raw[:limit]]
     next_key = None
@@ -229,6 +238,41 @@ def device_page(
         next_key = {"id": (last.id,), "serial": (last.serial, last.id),
                     "expiry": (last.not_after, last.id)}[sort]
     return Page(rows=rows, next_key=next_key, sort=sort, filter=f)
+
+
+def _rows(session: Session, stmt: Any, cols: tuple[Any, ...], after: Sequence[Any] | None,
+          limit: int, descending: bool) -> list[Any]:
+    """``limit`` rows of ``stmt`` in the order of ``cols`` after the key ``after``."""
+    if after is not None:
+        key = tuple_(*cols)
+        stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
+    stmt = stmt.order_by(*(c.desc() for c in cols) if descending else cols).limit(limit)
+    return list(session.connection().execute(stmt).all())  # Core rows: no ORM overhead
+
+
+def _expiry_rows(session: Session, f: DeviceFilter, conds: list[ColumnElement[bool]],
+                 after: Sequence[Any] | None, limit: int, descending: bool) -> list[Any]:
+    """By expiry over every device: the dated ones by (not_after, id) on the certificates'
+    index, then the undated ones by id — two index-ordered reads, never a sort of the table."""
+    segment = {
+        "dated": (_base(f, with_certificate=True).where(*conds),
+                  (ActiveCert.not_after, Device.id)),
+        "undated": (_base(f, with_certificate=False).where(*conds), (Device.id,)),
+    }
+    order = ["undated", "dated"] if descending else ["dated", "undated"]
+    first_key: Sequence[Any] | None = None
+    if after is not None:
+        here = "undated" if after[0] is None else "dated"  # an undated row's key: (None, id)
+        first_key = (after[1],) if here == "undated" else after
+        order = order[order.index(here):]
+    segments = [(*segment[name], first_key if i == 0 else None)
+                for i, name in enumerate(order)]
+    rows: list[Any] = []
+    for stmt, cols, start in segments:
+        rows += _rows(session, stmt, cols, start, limit - len(rows), descending)
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def iter_devices(session: Session, f: DeviceFilter = DeviceFilter(), *, sort: str = "id",
@@ -246,7 +290,7 @@ def iter_devices(session: Session, f: DeviceFilter = DeviceFilter(), *, sort: st
 def count_devices(session: Session, f: DeviceFilter = DeviceFilter()) -> int:
     f = f.validate()
     stmt = select(func.count()).select_from(Device)
-    if f.expiring_within is not None or f.expired:
+    if _needs_certificate(f):
         stmt = stmt.join(ActiveCert, and_(ActiveCert.device_id == Device.id,
                                           ActiveCert.status == "active"))
     return session.scalar(stmt.where(*_conditions(session, f, for_count=True))) or 0

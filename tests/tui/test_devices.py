@@ -77,10 +77,33 @@ async def test_sort_by_serial_and_reverse(sqlite_demo, make_app):
         await settle(pilot)
         serials = [r.serial for r in table.rows_shown]
         assert serials == sorted(serials, reverse=True)
-        await pilot.press("s")  # expiry: only devices with a certificate, by not_after
+        await pilot.press("s")  # expiry, reversed: devices without one first, then latest
         await settle(pilot)
         ends = [r.not_after for r in table.rows_shown]
-        assert None not in ends and ends == sorted(ends, reverse=True)
+        dated = [e for e in ends if e is not None]
+        assert ends == [None] * (len(ends) - len(dated)) + sorted(dated, reverse=True)
+        assert table.total == 300
+
+
+async def test_sorting_by_expiry_hides_nothing(sqlite_demo, make_app):
+    """Issue 14: ``s`` until "sorted by expiry" silently added "expiring within 100 years": the
+    footer still said "of 300" but devices without a certificate vanished, and ``/SERIAL`` of an
+    in-stock device found nothing. Failed before: the in-stock serial was not found."""
+    with sqlite_demo.read() as session:
+        in_stock = session.scalars(select(Device.serial).where(Device.status == "in_stock")
+                                   .order_by(Device.id)).first()
+    app = make_app(sqlite_demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen, table = await open_devices(app, pilot)
+        await pilot.press("s", "s")  # id → serial → expiry
+        await settle(pilot)
+        assert screen.sort == "expiry" and table.total == 300
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.rows_shown[-1].not_after is None  # the undated ones come last
+        await pilot.press("slash", *in_stock, "escape")
+        await settle(pilot)
+        assert [r.serial for r in table.rows_shown] == [in_stock] and table.total == 1
 
 
 async def test_clicking_a_column_header_sorts_by_it(sqlite_demo, make_app):
@@ -94,7 +117,8 @@ async def test_clicking_a_column_header_sorts_by_it(sqlite_demo, make_app):
         await settle(pilot)
         assert screen.descending
         ends = [r.not_after for r in table.rows_shown]
-        assert ends == sorted(ends, reverse=True)
+        dated = [e for e in ends if e is not None]
+        assert ends == [None] * (len(ends) - len(dated)) + sorted(dated, reverse=True)
 
 
 async def test_mouse_wheel_past_the_window_reads_on(sqlite_demo, make_app):
