@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from typing import Any
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -113,16 +114,16 @@ def test_pending_list_takes_the_agency_subtree(url, tokenfleet):
     assert json.loads(out) == []
 
 
-def test_unlock_list_open_agrees_with_the_locked_devices(url, capsys):
+def test_unlock_list_open_agrees_with_the_locked_devices(url: str, tokenfleet: Any) -> None:
     """Issue 14: ``unlock list --open`` and the desk's count disagreed once a locked device was
     reported lost (the CLI joined on the device's status, the desk counted open cases)."""
     for serial in ("TOK001", "TOK002"):
-        assert run(capsys, "--db", url, "device", "lock", serial)[0] == 0
-    assert run(capsys, "--db", url, "device", "lose", "TOK001")[0] == 0
-    code, out, _ = run(capsys, "--db", url, "unlock", "list", "--open", "--format", "json")
+        assert tokenfleet("--db", url, "device", "lock", serial)[0] == 0
+    assert tokenfleet("--db", url, "device", "lose", "TOK001")[0] == 0
+    code, out, _ = tokenfleet("--db", url, "unlock", "list", "--open", "--format", "json")
     assert code == 0 and [c["serial"] for c in json.loads(out)] == ["TOK002"]
-    code, out, _ = run(capsys, "--db", url, "unlock", "list", "--format", "json")
+    code, out, _ = tokenfleet("--db", url, "unlock", "list", "--format", "json")
     by_serial = {c["serial"]: c for c in json.loads(out)}
     assert by_serial["TOK001"]["outcome"] == "lost" and by_serial["TOK001"]["closed_at"]
-    code, out, _ = run(capsys, "--db", url, "devices", "--status", "locked", "--format", "json")
+    code, out, _ = tokenfleet("--db", url, "devices", "--status", "locked", "--format", "json")
     assert [d["serial"] for d in json.loads(out)] == ["TOK002"]

@@ -59,7 +59,7 @@ def test_upgrade_closes_the_cases_the_old_code_left_open(register: Register,
     assert (cases["TOK003"].outcome, cases["TOK003"].unlock_method) == \
         ("unlocked", "so_pin_reset")
     with engine.connect() as conn:
-        closers = dict(conn.execute(text(
+        closers: dict[str, str] = dict(conn.execute(text(
             "SELECT d.serial, c.closed_by FROM unlock_cases c JOIN devices d "
             "ON d.id = c.device_id")).all())
     assert closers == {"TOK001": "an", "TOK002": "binh", "TOK003": "desk"}

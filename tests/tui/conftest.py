@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from inventory.demo import city as demo
 from inventory.register.db import Register
@@ -28,7 +29,10 @@ async def settle(pilot: Pilot[Any], rounds: int = 4) -> None:
         # (an empty list would mean "all" to wait_for_complete)
         others = [w for w in pilot.app.workers if w.group != "changes"]
         if others:
-            await pilot.app.workers.wait_for_complete(others)
+            try:
+                await pilot.app.workers.wait_for_complete(others)
+            except WorkerCancelled:  # an exclusive worker replaced by a newer one: wait again
+                continue
     await pilot.pause()
 
 
