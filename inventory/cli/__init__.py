@@ -1,12 +1,14 @@
 """``tokenfleet``: the composition root.
 
-Each feature adds its command group in a module of this package and registers it in
-``_register_commands``. Errors are turned into one clear line and an exit code here, in
-``main``, and nowhere else; the TUI and reports are imported lazily by their commands.
+Each feature adds its command group in a module of this package and names it in ``COMMANDS``
+(the module is imported only when one of its commands runs). Errors are turned into one clear
+line and an exit code here, in ``main``, and nowhere else; the TUI and reports are imported
+lazily by their commands.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from typing import Any
@@ -17,8 +19,38 @@ from inventory.cli import exit_codes
 from inventory.cli.context import AppContext, pass_app
 from inventory.register.errors import TokenfleetError
 
+# command → the module of this package that defines it (``register(cli)`` adds its commands).
+# A module is imported when one of its commands runs (or for ``--help``): ``tokenfleet tui``
+# does not pay for the poller, the alert channels or the request desk before its first screen.
+COMMANDS: dict[str, str] = {
+    "db": "db_cmd", "demo": "db_cmd",
+    "devices": "devices", "device": "devices",
+    "holder": "holders", "agency": "holders",
+    "import": "io_cmd", "export": "io_cmd",
+    "audit": "audit_cmd",
+    "request": "requests_cmd", "handover": "requests_cmd", "unlock": "requests_cmd",
+    "alerts": "alerts_cmd",
+    "report": "report_cmd",
+    "poll": "poll_cmd", "stocktake": "poll_cmd", "unregistered": "poll_cmd",
+    "tui": "tui_cmd",
+    "operator": "access_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+
+class LazyGroup(click.Group):
+    """The command group that imports a command's module when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            importlib.import_module(f"{__name__}.{COMMANDS[name]}").register(self)
+        return self.commands.get(name)
+
+
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=exit_codes.help_text(exit_codes.COMMON))
 @click.option("--db", "db_url", metavar="URL",
               help="Database URL (sqlite:///FILE or postgresql://…). Default: "
@@ -35,29 +67,6 @@ def cli(ctx: click.Context, db_url: str | None, actor: str | None, verbose: int)
                         format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = AppContext.create(db_url=db_url, actor=actor)
     ctx.call_on_close(ctx.obj.close)
-
-
-def _register_commands() -> None:
-    from inventory.cli import (
-        access_cmd,
-        alerts_cmd,
-        audit_cmd,
-        db_cmd,
-        devices,
-        holders,
-        io_cmd,
-        poll_cmd,
-        report_cmd,
-        requests_cmd,
-        tui_cmd,
-    )
-
-    for module in (db_cmd, devices, holders, io_cmd, audit_cmd, requests_cmd, alerts_cmd,
-                   report_cmd, poll_cmd, tui_cmd, access_cmd):
-        module.register(cli)
-
-
-_register_commands()
 
 
 def main(argv: list[str] | None = None) -> Any:
