@@ -31,6 +31,7 @@ from .pointintime import (
     devices_at,
     last_complete_month,
     lifecycle_events,
+    parse_month,
 )
 from .tables import (
     ACTIVITY_COLUMNS,
@@ -43,6 +44,8 @@ from .workbook import MonthlyWorkbook
 
 FORMATS = ("xlsx", "csv")
 EXPIRING_HORIZON = timedelta(days=90)
+DEFAULT_LANG = "vi"  # leadership reads Vietnamese, whatever the operator's UI language
+DEFAULT_AGENCY_LEVEL = 1  # departments and districts
 
 
 @dataclass
@@ -73,9 +76,23 @@ def _check_target(path: Path, fmt: str) -> None:
                               "writable")
 
 
+def write_monthly(register: Register, *, month: str | None = None, output: Path | None = None,
+                  fmt: str = "xlsx", agency_level: int | None = None, lang: str | None = None,
+                  include_personal_data: bool = False, now: datetime | None = None
+                  ) -> ReportResult:
+    """What ``tokenfleet report monthly`` and the TUI's report box both call, with the same
+    defaults: ``month`` as typed (``YYYY-MM``; None: the last complete month), ``None`` for
+    ``agency_level`` and ``lang`` meaning ``DEFAULT_AGENCY_LEVEL`` and ``DEFAULT_LANG``."""
+    return monthly_report(
+        register, period=parse_month(month) if month else None, output=output, fmt=fmt,
+        agency_level=DEFAULT_AGENCY_LEVEL if agency_level is None else agency_level,
+        lang=lang or DEFAULT_LANG, include_personal_data=include_personal_data, now=now)
+
+
 def monthly_report(register: Register, *, period: Period | None = None,
-                   output: Path | None = None, fmt: str = "xlsx", agency_level: int = 1,
-                   lang: str = "vi", include_personal_data: bool = False,
+                   output: Path | None = None, fmt: str = "xlsx",
+                   agency_level: int = DEFAULT_AGENCY_LEVEL, lang: str = DEFAULT_LANG,
+                   include_personal_data: bool = False,
                    now: datetime | None = None) -> ReportResult:
     """Write the report of ``period`` (default: the last complete month) to ``output``."""
     now = now or utcnow()

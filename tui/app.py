@@ -12,17 +12,19 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from inventory.register.changes import Changes
 from inventory.register.db import Register
+from inventory.services.dashboard import NOT_SEEN_STATUSES
 
 from .bindings import localise_bindings
 from .commands import TokenfleetCommands
 from .context import UiContext
-from .data import NOT_SEEN_STATUSES
 from .i18n import Labels
 from .live import RegisterChanged, watch_register
+from .modes import SCREENS
 from .screens.dashboard import DashboardScreen
 from .screens.desk import DeskScreen
 from .screens.devices import DevicesScreen
@@ -34,19 +36,20 @@ from .screens.transfers import TransfersScreen
 from .widgets.filter_bar import FilterValues
 
 THEMES = ("textual-dark", "textual-light")
+SCREEN_CLASSES: dict[str, type[Screen[None]]] = {
+    "dashboard": DashboardScreen,
+    "devices": DevicesScreen,
+    "holders": HoldersScreen,
+    "readers": ReadersScreen,
+    "transfers": TransfersScreen,
+    "desk": DeskScreen,
+}
 
 
 class TokenfleetApp(App[None]):
     CSS_PATH = "tokenfleet.tcss"
     COMMANDS = App.COMMANDS | {TokenfleetCommands}
-    MODES: ClassVar[dict[str, Any]] = {
-        "dashboard": DashboardScreen,
-        "devices": DevicesScreen,
-        "holders": HoldersScreen,
-        "readers": ReadersScreen,
-        "transfers": TransfersScreen,
-        "desk": DeskScreen,
-    }
+    MODES: ClassVar[dict[str, Any]] = {name: SCREEN_CLASSES[name] for name in SCREENS}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1,f2", "switch_mode('dashboard')", "nav.dashboard", id="dashboard"),
         Binding("2,f3", "switch_mode('devices')", "nav.devices", id="devices"),

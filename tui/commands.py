@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from .actions import ACTION_KEYS
 from .context import ctx
+from .modes import SCREENS
 
 
 class TokenfleetCommands(Provider):
@@ -17,7 +18,7 @@ class TokenfleetCommands(Provider):
         app = self.app
         commands: list[tuple[str, Callable[[], object], str]] = [
             (t(f"nav.{mode}"), partial(app.switch_mode, mode), t("app.title"))
-            for mode in ("dashboard", "devices", "holders", "readers", "transfers", "desk")
+            for mode in SCREENS
         ]
         commands += [
             (t("nav.help"), partial(app.run_action, "help"), "? / F1"),

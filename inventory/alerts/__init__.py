@@ -9,7 +9,8 @@ A run reports what happened (``RunResult.outcome``: nothing, sent, partial, fail
 ``AlertRunLockedError`` when another run holds the lock; ``inventory.cli.exit_codes`` turns both
 into the exit codes cron sees.
 
-The TUI uses ``last_run`` (the heartbeat), ``acknowledge`` and ``snooze``.
+The service layer (``inventory.services.alerts``) uses ``last_run`` (the heartbeat),
+``ledger_counts``, ``acknowledge`` and ``snooze`` for both front ends.
 """
 
 from inventory.alerts.ledger import RunInfo, acknowledge, last_run, ledger_counts, snooze

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import click
-from sqlalchemy import select
 
 from inventory import alerts
 from inventory.cli import exit_codes
 from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
 from inventory.register.errors import ConfigurationError
-from inventory.register.models import ALERT_STATES, AlertLedgerEntry, Device, utcnow
+from inventory.register.models import ALERT_STATES, utcnow
+from inventory.services import alerts as alert_desk
 
 RUN_HELP = f"""Send the alerts that are due (run it hourly from cron).
 
@@ -133,9 +134,8 @@ def alerts_status(ctx: click.Context, app: AppContext, fmt: str) -> None:
         settings = alerts.AlertSettings()
     now = utcnow()
     every = timedelta(hours=settings.overdue_hours)
-    with app.register().read() as session:
-        run = alerts.last_run(session)
-        states = alerts.ledger_counts(session)
+    status = alert_desk.alert_status(app.register())
+    run = status.last_run
     record = {"last_run_started": run.started_at if run else None,
               "last_run_finished": run.finished_at if run else None,
               "host": run.host if run else None,
@@ -144,13 +144,13 @@ def alerts_status(ctx: click.Context, app: AppContext, fmt: str) -> None:
               "overdue": run.overdue(now, every) if run else True,
               "error": run.error if run else None,
               **{f"run_{k}": v for k, v in (run.counts if run else {}).items()},
-              **{f"ledger_{s}": states.get(s, 0) for s in ALERT_STATES}}
+              **{f"ledger_{s}": n for s, n in status.ledger.items()}}
     if fmt == "table":
         for key, value in record.items():
             click.echo(f"{key:<20} {'' if value is None else value}")
     else:
         emit([record], fmt)
-    healthy = run is not None and run.ok and not run.overdue(now, every)
+    healthy = status.healthy(now, overdue_after=settings.overdue_hours)
     ctx.exit(exit_codes.OK if healthy else exit_codes.FAILURE)
 
 
@@ -163,20 +163,8 @@ def alerts_status(ctx: click.Context, app: AppContext, fmt: str) -> None:
 def alerts_list(app: AppContext, state: str | None, serial: str | None, limit: int,
                 fmt: str) -> None:
     """The alert ledger, newest first: what was sent (or failed) to whom."""
-    L = AlertLedgerEntry
-    stmt = (select(L, Device.serial).outerjoin(Device, Device.id == L.device_id)
-            .order_by(L.id.desc()).limit(limit))
-    if state:
-        stmt = stmt.where(L.state == state)
-    if serial:
-        stmt = stmt.where(Device.serial == serial)
-    with app.register().read() as session:
-        rows = [{"id": e.id, "state": e.state, "rule": e.rule, "threshold": e.threshold,
-                 "serial": dev_serial, "recipient": e.recipient, "attempts": e.attempts,
-                 "sent_at": e.sent_at, "snoozed_until": e.snoozed_until,
-                 "last_error": e.last_error, "subject_id": e.subject_id}
-                for e, dev_serial in session.execute(stmt)]
-    emit(rows, fmt, LIST_COLUMNS if fmt != "json" else None)
+    rows = alert_desk.alert_ledger(app.register(), state=state, serial=serial, limit=limit)
+    emit((asdict(r) for r in rows), fmt, LIST_COLUMNS if fmt != "json" else None)
 
 
 @alerts_group.command("ack")
@@ -185,8 +173,8 @@ def alerts_list(app: AppContext, state: str | None, serial: str | None, limit: i
 @pass_app
 def alerts_ack(app: AppContext, alert_id: int | None, serial: str | None) -> None:
     """Acknowledge an alert: no more warnings about it (any threshold, any recipient)."""
-    with app.register().session() as session:
-        n = alerts.acknowledge(session, actor=app.actor, entry_id=alert_id, serial=serial)
+    n = alert_desk.acknowledge_alert(app.register(), actor=app.actor, alert_id=alert_id,
+                                     serial=serial)
     click.echo(f"acknowledged ({n} ledger row(s))")
 
 
@@ -200,7 +188,6 @@ def alerts_snooze(app: AppContext, alert_id: int | None, serial: str | None,
                   until_text: str) -> None:
     """Silence an alert until a date; then its tightest crossed threshold is due again."""
     until = parse_date(until_text)
-    with app.register().session() as session:
-        n = alerts.snooze(session, actor=app.actor, until=until, entry_id=alert_id,
-                          serial=serial)
+    n = alert_desk.snooze_alert(app.register(), actor=app.actor, until=until,
+                                alert_id=alert_id, serial=serial)
     click.echo(f"snoozed until {until:%Y-%m-%d} ({n} ledger row(s))")

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
 
 import click
-from sqlalchemy.orm import Session
 
 from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
-from inventory.fleet import lifecycle
-from inventory.fleet.queries import (
-    DeviceFilter,
-    device_detail,
-    get_device,
-    get_holder,
-    iter_devices,
-)
-from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS, Device
+from inventory.fleet.lifecycle import CertificateData
+from inventory.fleet.queries import DeviceFilter, iter_devices
+from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS
+from inventory.services import devices
+from inventory.services.devices import DeviceRef, MoveResult
 
 LIST_COLUMNS = ("serial", "kind", "status", "holder", "agency_code", "lock_count", "not_after",
                 "last_seen_at")
@@ -75,8 +69,7 @@ def device_group() -> None:
 @pass_app
 def device_show(app: AppContext, serial: str, kind: str | None, fmt: str) -> None:
     """Everything about one device: holder, certificates, handovers, history."""
-    with app.register().read() as session:
-        detail = device_detail(session, get_device(session, serial, kind))
+    detail = devices.device_detail(app.register(), DeviceRef(serial, kind)).as_record()
     if fmt == "json":
         click.echo(json.dumps(detail, ensure_ascii=False, indent=2))
         return
@@ -112,21 +105,16 @@ def device_show(app: AppContext, serial: str, kind: str | None, fmt: str) -> Non
 def device_add(app: AppContext, serial: str, kind: str, manufacturer: str | None,
                model: str | None, phone_number: str | None, notes: str | None) -> None:
     """Add a new device to stock."""
-    with app.register().session() as session:
-        device = lifecycle.add_device(session, kind=kind, serial=serial, actor=app.actor,
-                                      manufacturer=manufacturer, model=model,
-                                      phone_number=phone_number, notes=notes)
-        click.echo(f"{device.kind} {device.serial} added: {device.status}")
+    device = devices.add_device(app.register(), actor=app.actor, kind=kind, serial=serial,
+                                manufacturer=manufacturer, model=model,
+                                phone_number=phone_number, notes=notes)
+    click.echo(f"{device.kind} {device.serial} added: {device.status}")
 
 
-def _moved(app: AppContext, serial: str, kind: str | None,
-           action: Callable[[Session, Device], object]) -> None:
-    with app.register().session() as session:
-        device = get_device(session, serial, kind)
-        before = device.status
-        action(session, device)
-        click.echo(f"{device.serial}: {before} → {device.status}"
-                   + (f" (lock count {device.lock_count})" if device.status == "locked" else ""))
+def _moved(result: MoveResult) -> None:
+    device = result.device
+    click.echo(f"{device.serial}: {result.before} → {device.status}"
+               + (f" (lock count {device.lock_count})" if device.status == "locked" else ""))
 
 
 @device_group.command("issue")
@@ -139,10 +127,8 @@ def _moved(app: AppContext, serial: str, kind: str | None,
 def device_issue(app: AppContext, serial: str, holder_ref: str, method: str,
                  tracking_no: str | None, kind: str | None) -> None:
     """Issue a device in stock to a holder, recording the handover."""
-    def act(session: Session, device: Device) -> None:
-        lifecycle.issue(session, device, get_holder(session, holder_ref), method=method,
-                        tracking_no=tracking_no, actor=app.actor)
-    _moved(app, serial, kind, act)
+    _moved(devices.issue_device(app.register(), DeviceRef(serial, kind), holder_ref,
+                                actor=app.actor, method=method, tracking_no=tracking_no))
 
 
 def _simple_move(name: str, move: str, help_: str, note_help: str) -> click.Command:
@@ -152,8 +138,8 @@ def _simple_move(name: str, move: str, help_: str, note_help: str) -> click.Comm
     @click.option("--kind", type=click.Choice(DEVICE_KINDS))
     @pass_app
     def command(app: AppContext, serial: str, note: str | None, kind: str | None) -> None:
-        _moved(app, serial, kind, lambda s, d: lifecycle.apply_move(
-            s, d, move, actor=app.actor, note=note))
+        _moved(devices.move_device(app.register(), DeviceRef(serial, kind), move,
+                                   actor=app.actor, note=note))
     return command
 
 
@@ -183,11 +169,10 @@ def device_renew(app: AppContext, serial: str, cert_serial: str, not_before: str
                  not_after: str, subject: str | None, fingerprint: str | None,
                  kind: str | None) -> None:
     """Renewal: put a new certificate on an issued device, superseding the current one."""
-    data = lifecycle.CertificateData(serial=cert_serial, not_before=parse_date(not_before),
-                                     not_after=parse_date(not_after), subject=subject,
-                                     fingerprint_sha256=fingerprint)
-    with app.register().session() as session:
-        device = get_device(session, serial, kind)
-        cert = lifecycle.renew(session, device, data, actor=app.actor)
-        click.echo(f"{device.serial}: certificate {cert.serial} valid until "
-                   f"{cert.not_after:%Y-%m-%d}")
+    data = CertificateData(serial=cert_serial, not_before=parse_date(not_before),
+                           not_after=parse_date(not_after), subject=subject,
+                           fingerprint_sha256=fingerprint)
+    result = devices.renew_device(app.register(), DeviceRef(serial, kind), data,
+                                  actor=app.actor)
+    click.echo(f"{result.device.serial}: certificate {result.certificate_serial} valid until "
+               f"{result.not_after:%Y-%m-%d}")

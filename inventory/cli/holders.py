@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select
 
 from inventory.cli.context import FORMATS, AppContext, emit, pass_app
-from inventory.fleet import lifecycle
-from inventory.fleet.queries import (
-    DeviceFilter,
-    agency_by_code,
-    find_agencies,
-    find_holders,
-    get_holder,
-)
-from inventory.fleet.queries import iter_devices as _iter_devices
-from inventory.register.models import AGENCY_KINDS, Agency, Device
+from inventory.register.models import AGENCY_KINDS
+from inventory.services import holders
 
 
 def register(cli: click.Group) -> None:
@@ -35,12 +26,10 @@ def holder_group() -> None:
 @pass_app
 def holder_find(app: AppContext, text: str, show_id_numbers: bool, fmt: str) -> None:
     """Find holders by name; accents and case are ignored ("nguyen van an")."""
-    with app.register().read() as session:
-        emit(({"id": h.id, "full_name": h.full_name, "title": h.title,
-               "agency": h.agency.code, "email": h.email,
-               "national_id": h.national_id if show_id_numbers
-               else lifecycle.mask_national_id(h.national_id)}
-              for h in find_holders(session, text)), fmt)
+    emit(({"id": h.id, "full_name": h.full_name, "title": h.title, "agency": h.agency_code,
+           "email": h.email, "national_id": h.national_id}
+          for h in holders.find_holders(app.register(), text,
+                                        show_id_numbers=show_id_numbers)), fmt)
 
 
 @holder_group.command("show")
@@ -48,16 +37,15 @@ def holder_find(app: AppContext, text: str, show_id_numbers: bool, fmt: str) -> 
 @pass_app
 def holder_show(app: AppContext, ref: str) -> None:
     """A holder and their devices."""
-    with app.register().read() as session:
-        h = get_holder(session, ref)
-        click.echo(f"{h.full_name} (id {h.id}) — {h.title or ''}")
-        click.echo(f"  agency  {h.agency.code} {h.agency.name}")
-        click.echo(f"  email   {h.email or ''}   phone {h.phone or ''}")
-        click.echo(f"  ID      {lifecycle.mask_national_id(h.national_id)}")
-        for row in _iter_devices(session, DeviceFilter(holder_id=h.id)):
-            click.echo(f"  device  {row.serial} {row.kind} {row.status} "
-                       f"until {row.not_after:%Y-%m-%d}" if row.not_after else
-                       f"  device  {row.serial} {row.kind} {row.status}")
+    h = holders.holder_detail(app.register(), ref)
+    click.echo(f"{h.full_name} (id {h.id}) — {h.title or ''}")
+    click.echo(f"  agency  {h.agency_code} {h.agency_name}")
+    click.echo(f"  email   {h.email or ''}   phone {h.phone or ''}")
+    click.echo(f"  ID      {h.national_id}")
+    for row in h.devices:
+        click.echo(f"  device  {row.serial} {row.kind} {row.status} "
+                   f"until {row.not_after:%Y-%m-%d}" if row.not_after else
+                   f"  device  {row.serial} {row.kind} {row.status}")
 
 
 @holder_group.command("add")
@@ -71,11 +59,10 @@ def holder_show(app: AppContext, ref: str) -> None:
 def holder_add(app: AppContext, full_name: str, agency_code: str, title: str | None,
                email: str | None, phone: str | None, national_id: str | None) -> None:
     """Add a holder to an agency."""
-    with app.register().session() as session:
-        h = lifecycle.add_holder(session, full_name=full_name,
-                                 agency=agency_by_code(session, agency_code), actor=app.actor,
-                                 title=title, email=email, phone=phone, national_id=national_id)
-        click.echo(f"holder {h.id} added: {h.full_name}")
+    h = holders.add_holder(app.register(), actor=app.actor, full_name=full_name,
+                           agency_code=agency_code, title=title, email=email, phone=phone,
+                           national_id=national_id)
+    click.echo(f"holder {h.id} added: {h.full_name}")
 
 
 @holder_group.command("edit")
@@ -89,15 +76,12 @@ def holder_add(app: AppContext, full_name: str, agency_code: str, title: str | N
 @pass_app
 def holder_edit(app: AppContext, ref: str, agency_code: str | None, **changes: str | None) -> None:
     """Change a holder's details (change of holder information)."""
-    values: dict[str, object] = {k: v for k, v in changes.items() if v is not None}
-    with app.register().session() as session:
-        h = get_holder(session, ref)
-        if agency_code:
-            values["agency_id"] = agency_by_code(session, agency_code).id
-        if not values:
-            raise click.UsageError("nothing to change: give at least one option")
-        lifecycle.change_holder_details(session, h, actor=app.actor, **values)  # type: ignore[arg-type]
-        click.echo(f"holder {h.id} updated: {h.full_name}")
+    values = {k: v for k, v in changes.items() if v is not None}
+    if not values and not agency_code:
+        raise click.UsageError("nothing to change: give at least one option")
+    h = holders.edit_holder(app.register(), ref, actor=app.actor, changes=values,
+                            agency_code=agency_code)
+    click.echo(f"holder {h.id} updated: {h.full_name}")
 
 
 @click.group("agency")
@@ -110,14 +94,11 @@ def agency_group() -> None:
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_app
 def agency_list(app: AppContext, search: str | None, fmt: str) -> None:
-    """The agency tree, indented, with device counts."""
-    with app.register().read() as session:
-        counts = dict(session.execute(select(Device.agency_id, func.count())
-                                      .group_by(Device.agency_id)).all())
-        agencies = find_agencies(session, search, limit=10_000) if search else \
-            session.scalars(select(Agency).order_by(Agency.path)).unique().all()
-        emit(({"code": a.code, "name": ("  " * a.level) + a.name, "kind": a.kind,
-               "devices": counts.get(a.id, 0), "active": a.active} for a in agencies), fmt)
+    """The agency tree, indented, with device counts: ``devices`` held for the agency itself,
+    ``devices_total`` with its sub-agencies' (the number the TUI's tree shows)."""
+    emit(({"code": a.code, "name": ("  " * a.level) + a.name, "kind": a.kind,
+           "devices": a.devices.own, "devices_total": a.devices.total, "active": a.active}
+          for a in holders.agencies(app.register(), search)), fmt)
 
 
 @agency_group.command("add")
@@ -130,11 +111,9 @@ def agency_list(app: AppContext, search: str | None, fmt: str) -> None:
 def agency_add(app: AppContext, code: str, name: str, kind: str, parent_code: str | None,
                contact_email: str | None) -> None:
     """Add an agency under a parent."""
-    with app.register().session() as session:
-        parent = agency_by_code(session, parent_code) if parent_code else None
-        a = lifecycle.add_agency(session, code=code, name=name, kind=kind, parent=parent,
-                                 contact_email=contact_email, actor=app.actor)
-        click.echo(f"agency {a.code} added: {a.name}")
+    a = holders.add_agency(app.register(), actor=app.actor, code=code, name=name, kind=kind,
+                           parent_code=parent_code, contact_email=contact_email)
+    click.echo(f"agency {a.code} added: {a.name}")
 
 
 @agency_group.command("rename")
@@ -143,10 +122,8 @@ def agency_add(app: AppContext, code: str, name: str, kind: str, parent_code: st
 @pass_app
 def agency_rename(app: AppContext, code: str, new_name: str) -> None:
     """Rename an agency (the old name stays in its history)."""
-    with app.register().session() as session:
-        a = lifecycle.rename_agency(session, agency_by_code(session, code), new_name,
-                                    actor=app.actor)
-        click.echo(f"agency {a.code} renamed: {a.name}")
+    a = holders.rename_agency(app.register(), code, new_name, actor=app.actor)
+    click.echo(f"agency {a.code} renamed: {a.name}")
 
 
 @agency_group.command("merge")
@@ -155,7 +132,5 @@ def agency_rename(app: AppContext, code: str, new_name: str) -> None:
 @pass_app
 def agency_merge(app: AppContext, code: str, into_code: str) -> None:
     """Merge an agency into another: holders, devices and sub-agencies move."""
-    with app.register().session() as session:
-        into = lifecycle.merge_agency(session, agency_by_code(session, code),
-                                      agency_by_code(session, into_code), actor=app.actor)
-        click.echo(f"agency {code} merged into {into.code}")
+    into = holders.merge_agency(app.register(), code, into_code, actor=app.actor)
+    click.echo(f"agency {code} merged into {into.code}")

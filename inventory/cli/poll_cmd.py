@@ -17,6 +17,7 @@ import click
 from inventory.cli.context import AppContext, emit, pass_app
 from inventory.readers import sync
 from inventory.register.errors import ConfigurationError
+from inventory.services import unregistered
 
 
 def _hardware_config(app: AppContext, modules: tuple[str, ...], no_pcsc: bool,
@@ -246,13 +247,11 @@ def unregistered_group() -> None:
 @pass_app
 def unregistered_list(app: AppContext, fmt: str) -> None:
     """Unknown devices, most recently seen first."""
-    with app.register().read() as s:
-        emit(({"kind": u.kind, "serial": u.serial, "first_seen_at": u.first_seen_at,
-               "last_seen_at": u.last_seen_at, "host": u.host, "reader": u.reader,
-               "manufacturer": u.manufacturer, "model": u.model, "label": u.label,
-               "certificates": "; ".join(c.get("subject", "") for c in
-                                         (u.details or {}).get("certificates", []))}
-              for u in sync.unregistered_devices(s)), fmt)
+    emit(({"kind": u.kind, "serial": u.serial, "first_seen_at": u.first_seen_at,
+           "last_seen_at": u.last_seen_at, "host": u.host, "reader": u.reader,
+           "manufacturer": u.manufacturer, "model": u.model, "label": u.label,
+           "certificates": "; ".join(u.certificate_subjects)}
+          for u in unregistered.unregistered_devices(app.register())), fmt)
 
 
 @unregistered_group.command("claim")
@@ -262,13 +261,11 @@ def unregistered_list(app: AppContext, fmt: str) -> None:
 @pass_app
 def unregistered_claim(app: AppContext, serial: str, kind: str | None) -> None:
     """Enter an unregistered device in the register (in stock, with its certificates)."""
-    with app.register().session() as s:
-        device, warnings = sync.claim(s, serial, actor=app.actor, kind=kind)
-        n = len(device.certificates)
-    for w in warnings:
+    result = unregistered.claim_device(app.register(), serial, actor=app.actor, kind=kind)
+    for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
-    click.echo(f"{device.kind} {device.serial}: claimed into the register (in stock, "
-               f"{n} certificate(s))")
+    click.echo(f"{result.device.kind} {result.device.serial}: claimed into the register "
+               f"(in stock, {result.certificates} certificate(s))")
 
 
 def register(cli: click.Group) -> None:

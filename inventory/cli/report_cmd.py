@@ -26,24 +26,23 @@ def report() -> None:
                    "(default: fleet-YYYY-MM.xlsx here).")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx",
               show_default=True, help="A workbook, or one CSV file per table in a folder.")
-@click.option("--agency-level", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Tree level of the By-agency rows (0 the city, 1 departments/districts, "
-                   "2 their units).")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="Language of the labels.")
+@click.option("--agency-level", type=click.IntRange(min=0),
+              help="Tree level of the By-agency rows (0 the city, 1 departments/districts "
+                   "(the default), 2 their units).")
+@click.option("--lang", type=click.Choice(["vi", "en"]),
+              help="Language of the labels (default: Vietnamese, whatever TOKENFLEET_LANG is: "
+                   "the report is for leadership).")
 @click.option("--include-personal-data", is_flag=True,
               help="Write national ID numbers unmasked (personal data).")
 @pass_app
 def monthly(app: AppContext, month: str | None, output: Path | None, fmt: str,
-            agency_level: int, lang: str, include_personal_data: bool) -> None:
+            agency_level: int | None, lang: str | None, include_personal_data: bool) -> None:
     """The monthly fleet report: summary, by agency, expiring, activity, locked & lost,
     and the register as of the month's end."""
-    from reports.monthly import monthly_report
-    from reports.pointintime import parse_month
+    from reports.monthly import write_monthly
 
-    period = parse_month(month) if month else None
-    result = monthly_report(app.register(), period=period, output=output, fmt=fmt,
-                            agency_level=agency_level, lang=lang,
-                            include_personal_data=include_personal_data)
+    result = write_monthly(app.register(), month=month, output=output, fmt=fmt,
+                           agency_level=agency_level, lang=lang,
+                           include_personal_data=include_personal_data)
     rows = ", ".join(f"{k} {n}" for k, n in result.rows.items())
     click.echo(f"{result.path}: report for {result.period.label()} written ({rows})")

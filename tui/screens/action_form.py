@@ -1,18 +1,17 @@
 """The form of one lifecycle action on one device: fields, validation, confirmation, result.
 
-Values are checked here first (required fields, dates) and then by ``inventory.fleet.lifecycle``,
-which is the only code that changes the register; a refusal (``MoveNotAllowedError`` or any
-``TokenfleetError``) is shown in place, in the form, and the register is left unchanged.
+Values are checked here first (required fields, dates) and then by the services
+(``inventory.services``, which change the register through ``inventory.fleet.lifecycle``, as
+for the CLI); a refusal (``MoveNotAllowedError`` or any ``TokenfleetError``) is shown in place,
+in the form, and the register is left unchanged.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,17 +19,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from inventory.fleet import lifecycle
-from inventory.fleet.queries import get_device
+from inventory.fleet.lifecycle import CertificateData
 from inventory.register import dates
 from inventory.register.changes import Changes
-from inventory.register.errors import (
-    ConcurrentChangeError,
-    NotFoundError,
-    TokenfleetError,
-    ValidationError,
-)
-from inventory.register.models import DEVICE_KINDS, HANDOVER_METHODS, Holder, UnregisteredDevice
+from inventory.register.errors import ConcurrentChangeError, TokenfleetError, ValidationError
+from inventory.register.models import DEVICE_KINDS, HANDOVER_METHODS
+from inventory.services import devices, holders
+from inventory.services.devices import SIMPLE_MOVES, DeviceRef
+from inventory.services.unregistered import claim_device
 
 from ..actions import DESTRUCTIVE
 from ..context import ctx
@@ -38,7 +34,7 @@ from ..errors import ShowsWorkerErrors
 from ..widgets.holder_picker import HolderPicker
 from .confirm import ConfirmModal
 
-NOTE_ACTIONS = ("lock", "unlock", "report_lost", "revoke", "return_to_stock", "retire")
+NOTE_ACTIONS = SIMPLE_MOVES
 
 
 @dataclass(frozen=True)
@@ -52,27 +48,9 @@ class DeviceTarget:
     kind: str | None = None
     version: int | None = None  # what the screen showed: a newer one means someone else moved it
 
-
-def claim_device(session: Any, values: dict[str, Any], preset: dict[str, str], actor: str
-                 ) -> str:
-    """A device seen by a poller and kept as unregistered is claimed with what was read
-    (``inventory.readers.sync.claim``: maker, model, certificates); anything else is added to
-    stock."""
-    claim = None
-    if importlib.util.find_spec("inventory.readers.sync") is not None:
-        import inventory.readers.sync
-
-        claim = getattr(inventory.readers.sync, "claim", None)
-    seen = session.scalar(select(UnregisteredDevice.id).where(
-        UnregisteredDevice.kind == values["kind"],
-        UnregisteredDevice.serial == values["serial"]))
-    if claim is not None and seen is not None:
-        device, _warnings = claim(session, values["serial"], actor=actor, kind=values["kind"])
-    else:
-        device = lifecycle.add_device(session, kind=values["kind"], serial=values["serial"],
-                                      actor=actor, manufacturer=preset.get("manufacturer") or None,
-                                      model=preset.get("model") or None)
-    return str(device.serial)
+    @property
+    def ref(self) -> DeviceRef:
+        return DeviceRef(self.serial, self.kind, self.version)
 
 
 class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
@@ -166,7 +144,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         if self.action in NOTE_ACTIONS:
             return {"note": self._value("note") or None}
         if self.action == "renew":
-            return {"cert": lifecycle.CertificateData(
+            return {"cert": CertificateData(
                 serial=self._required("cert-serial", "form.cert_serial"),
                 not_before=self._date("not-before", "form.not_before"),
                 not_after=self._date("not-after", "form.not_after"),
@@ -226,8 +204,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="action")
     def _apply(self, values: dict[str, Any]) -> None:
         try:
-            with ctx(self).register.session() as session:
-                result = self._perform(session, values)
+            result = self._perform(values)
         except ConcurrentChangeError as err:
             self.app.call_from_thread(self._stale, str(err))
             return
@@ -243,34 +220,36 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
             self.app.refresh_screens(  # type: ignore[attr-defined]
                 Changes(seq=-1, device_ids=frozenset({self.target.id}), actions=frozenset()))
 
-    def _perform(self, session: Any, values: dict[str, Any]) -> str:
+    def _perform(self, values: dict[str, Any]) -> str:
+        """Runs in the worker thread: one service call, one transaction."""
         c = ctx(self)
-        t, actor = c.labels, c.actor
+        t, actor, register = c.labels, c.actor, c.register
         if self.action == "claim":
-            return t("done.claim", serial=claim_device(session, values, self.preset, actor))
+            claimed = claim_device(register, values["serial"], actor=actor, kind=values["kind"],
+                                   add_if_unseen=True,
+                                   manufacturer=self.preset.get("manufacturer"),
+                                   model=self.preset.get("model"))
+            return t("done.claim", serial=claimed.device.serial)
         assert self.target is not None
-        device = get_device(session, self.target.serial, self.target.kind,
-                            expected_version=self.target.version)
-        before = device.status
+        ref = self.target.ref
         if self.action == "issue":
-            holder = session.get(Holder, values["holder_id"])
-            if holder is None:
-                raise NotFoundError(f"holder {values['holder_id']} is no longer in the register")
-            lifecycle.issue(session, device, holder, method=values["method"],
-                            tracking_no=values["tracking_no"], actor=actor)
+            moved = devices.issue_device(register, ref, values["holder_id"], actor=actor,
+                                         method=values["method"],
+                                         tracking_no=values["tracking_no"])
         elif self.action in NOTE_ACTIONS:
-            lifecycle.apply_move(session, device, self.action, actor=actor, note=values["note"])
+            moved = devices.move_device(register, ref, self.action, actor=actor,
+                                        note=values["note"])
         elif self.action == "renew":
-            cert = lifecycle.renew(session, device, values["cert"], actor=actor)
-            return t("done.renew", serial=device.serial, cert=cert.serial,
-                     until=f"{cert.not_after:%Y-%m-%d}")
+            renewed = devices.renew_device(register, ref, values["cert"], actor=actor)
+            return t("done.renew", serial=renewed.device.serial,
+                     cert=renewed.certificate_serial, until=f"{renewed.not_after:%Y-%m-%d}")
         elif self.action == "edit_holder":
-            if device.holder is None:
-                raise ValidationError(t("form.no_holder"))
-            lifecycle.change_holder_details(session, device.holder, actor=actor, **values)
-            return t("done.holder", name=device.holder.full_name)
-        return t("done.move", serial=device.serial, before=t(f"status.{before}"),
-                 after=t(f"status.{device.status}"))
+            holder = devices.edit_device_holder(register, ref, actor=actor, changes=values)
+            return t("done.holder", name=holder.full_name)
+        else:
+            raise ValidationError(f"unknown action {self.action!r}")
+        return t("done.move", serial=moved.device.serial, before=t(f"status.{moved.before}"),
+                 after=t(f"status.{moved.after}"))
 
     def _done(self, result: str) -> None:
         self.app.notify(result)
@@ -278,10 +257,9 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-load")
     def _load_holder(self, holder_id: int) -> None:
-        with ctx(self).register.read() as session:
-            holder = session.get(Holder, holder_id)
-            values = {"full-name": holder.full_name, "title": holder.title or "",
-                      "email": holder.email or "", "phone": holder.phone or ""} if holder else {}
+        holder = holders.holder_detail(ctx(self).register, holder_id)
+        values = {"full-name": holder.full_name, "title": holder.title or "",
+                  "email": holder.email or "", "phone": holder.phone or ""}
         self.app.call_from_thread(self._fill, values)
 
     def _fill(self, values: dict[str, str]) -> None:

@@ -12,16 +12,17 @@ from textual.widgets import Footer, Header, Label, Static
 
 from inventory.register.changes import Changes
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
-
-from ..bindings import localise_bindings
-from ..context import ctx
-from ..data import (
+from inventory.services.dashboard import (
     EXPIRY_WINDOWS,
     MONTH_ACTIONS,
     DashboardFigures,
+    StatusKindCounts,
     dashboard_figures,
     status_and_kind_counts,
 )
+
+from ..bindings import localise_bindings
+from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..widgets.figure import Figure
 
@@ -75,20 +76,18 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
     def load(self) -> None:
         c = ctx(self)
-        with c.register.read() as session:
-            # the cheap counts first, so the screen has data while the rest is counted
-            self.app.call_from_thread(self.show_counts, *status_and_kind_counts(session))
-            figures = dashboard_figures(session, c.now(), not_seen_days=c.not_seen_days)
+        # the cheap counts first, so the screen has data while the rest is counted
+        self.app.call_from_thread(self.show_counts, status_and_kind_counts(c.register))
+        figures = dashboard_figures(c.register, c.now(), not_seen_days=c.not_seen_days)
         self.app.call_from_thread(self.show, figures)
 
-    def show_counts(self, by_status: dict[str, int], by_kind: dict[str, int]) -> None:
+    def show_counts(self, counts: StatusKindCounts) -> None:
         t = ctx(self).labels
-        total = sum(by_status.values())
-        self.query_one("#dash-total", Static).update(t("dash.total", total=f"{total:,}"))
+        self.query_one("#dash-total", Static).update(t("dash.total", total=f"{counts.total:,}"))
         for s in DEVICE_STATUSES:
-            self.query_one(f"#fig-status-{s}", Figure).show(by_status.get(s, 0))
+            self.query_one(f"#fig-status-{s}", Figure).show(counts.by_status.get(s, 0))
         for k in DEVICE_KINDS:
-            self.query_one(f"#fig-kind-{k}", Figure).show(by_kind.get(k, 0))
+            self.query_one(f"#fig-kind-{k}", Figure).show(counts.by_kind.get(k, 0))
 
     def show(self, f: DashboardFigures) -> None:
         t = ctx(self).labels
@@ -108,8 +107,14 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
             t("dash.month", month=f"{f.month_start:%m/%Y}"))
         for a in MONTH_ACTIONS:
             self.query_one(f"#fig-month-{a.replace('.', '-')}", Figure).show(f.month[a])
-        self.query_one("#dash-extras", Static).update(
-            "\n".join(t(key, **values) for key, values in f.extras))
+        extras = []
+        run = f.alerts_last_run
+        extras.append(t("dash.alerts_last_run", when=f"{run.started_at:%Y-%m-%d %H:%M} "
+                                                     f"({run.outcome})")
+                      if run is not None else t("dash.alerts_never"))
+        if f.unlock_turnaround_days is not None:
+            extras.append(t("dash.unlock_turnaround", days=f.unlock_turnaround_days))
+        self.query_one("#dash-extras", Static).update("\n".join(extras))
 
     def on_figure_opened(self, event: Figure.Opened) -> None:
         self.app.call_later(self.app.open_figure, event.target)  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,10 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from inventory.fleet.queries import device_detail
 from inventory.register.changes import Changes
-from inventory.register.errors import NotFoundError
-from inventory.register.models import Device
+from inventory.services.devices import DeviceDetail, device_detail
 
 from ..actions import offered_actions
 from ..bindings import localise_bindings
@@ -34,12 +31,12 @@ SECTIONS = (
 )
 
 
-def _day(iso: str | None) -> str:
-    return iso[:10] if iso else ""
+def _day(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d}" if value else ""
 
 
-def _when(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+def _when(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M}"
 
 
 class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
@@ -52,7 +49,7 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     def __init__(self, device_id: int) -> None:
         super().__init__()
         self.device_id = device_id
-        self.detail: dict[str, Any] | None = None
+        self.detail: DeviceDetail | None = None
 
     def compose(self) -> ComposeResult:
         localise_bindings(self, ctx(self).labels)
@@ -77,54 +74,47 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load(self) -> None:
-        with ctx(self).register.read() as session:
-            device = session.get(Device, self.device_id)
-            if device is None:
-                raise NotFoundError(f"device id {self.device_id} is not in the register")
-            detail = device_detail(session, device)
-            detail["id"], detail["holder_id"] = device.id, device.holder_id
-            detail["version"] = device.version  # actions are refused if it moved on since
+        # the version comes along: actions are refused if the device moved on since
+        detail = device_detail(ctx(self).register, self.device_id)
         self.app.call_from_thread(self.show, detail)
 
-    def show(self, d: dict[str, Any]) -> None:
+    def show(self, d: DeviceDetail) -> None:
         self.detail = d
         t = ctx(self).labels
         none = t("detail.none")
-        self.sub_title = t("detail.title", serial=d["serial"])
-        holder = d["holder"]
-        agency = d["agency"]
+        self.sub_title = t("detail.title", serial=d.serial)
+        holder = d.holder
+        agency = d.agency
         lines = [
-            (t("detail.kind"), t(f"kind.{d['kind']}")),
-            (t("detail.status"), t(f"status.{d['status']}")),
-            (t("detail.holder"), f"{holder['full_name']} — {holder['title'] or ''} "
-                                 f"({holder['national_id']})" if holder else none),
-            (t("detail.agency"), f"{agency['code']} {agency['name']}" if agency else none),
-            (t("detail.expiry"), _day(d["not_after"]) or none),
-            (t("detail.pin"), str(d["pin_tries_left"]) if d["pin_tries_left"] is not None
+            (t("detail.kind"), t(f"kind.{d.kind}")),
+            (t("detail.status"), t(f"status.{d.status}")),
+            (t("detail.holder"), f"{holder.full_name} — {holder.title or ''} "
+                                 f"({holder.national_id})" if holder else none),
+            (t("detail.agency"), f"{agency.code} {agency.name}" if agency else none),
+            (t("detail.expiry"), _day(d.not_after) or none),
+            (t("detail.pin"), str(d.pin_tries_left) if d.pin_tries_left is not None
              else t("detail.unknown")),
-            (t("detail.locks"), str(d["lock_count"])),
-            (t("detail.model"), " ".join(filter(None, (d["manufacturer"], d["model"]))) or none),
-            (t("detail.last_seen"), f"{_when(d['last_seen_at'])} {d['last_seen_reader'] or ''}"
-             if d["last_seen_at"] else none),
+            (t("detail.locks"), str(d.lock_count)),
+            (t("detail.model"), " ".join(filter(None, (d.manufacturer, d.model))) or none),
+            (t("detail.last_seen"), f"{_when(d.last_seen_at)} {d.last_seen_reader or ''}"
+             if d.last_seen_at else none),
             (t("detail.moves"), ", ".join(
-                t(f"action.{a}") for a in offered_actions(d["status"], holder is not None))
+                t(f"action.{a}") for a in offered_actions(d.status, holder is not None))
              or none),
         ]
-        if d["phone_number"]:
-            lines.insert(2, (t("detail.phone"), d["phone_number"]))
+        if d.phone_number:
+            lines.insert(2, (t("detail.phone"), d.phone_number))
         width = max(len(k) for k, _ in lines)
         summary = self.query_one("#detail-summary", Static)
         summary.update("\n".join(f"{k.ljust(width)}  {v}" for k, v in lines))
         rows: dict[str, list[tuple[str, ...]]] = {
-            "certificates": [(c["serial"], c["status"], _day(c["not_before"]),
-                              _day(c["not_after"]), c["subject"] or "")
-                             for c in d["certificates"]],
-            "handovers": [(_day(h["handed_at"]), t(f"method.{h['method']}"), h["holder"],
-                           h["tracking_no"] or "") for h in d["handovers"]],
-            "requests": [(_day(r["created_at"]), r["kind"], r["state"], r["external_ref"] or "")
-                         for r in d["requests"]],
-            "history": [(_when(e["when"]), e["actor"], e["action"], e["summary"] or "")
-                        for e in d["history"]],
+            "certificates": [(c.serial, c.status, _day(c.not_before), _day(c.not_after),
+                              c.subject or "") for c in d.certificates],
+            "handovers": [(_day(h.handed_at), t(f"method.{h.method}"), h.holder,
+                           h.tracking_no or "") for h in d.handovers],
+            "requests": [(_day(r.created_at), r.kind, r.state, r.external_ref or "")
+                         for r in d.requests],
+            "history": [(_when(e.when), e.actor, e.action, e.summary or "") for e in d.history],
         }
         for key, values in rows.items():
             table = self.query_one(f"#detail-{key}", DataTable)
@@ -135,8 +125,8 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
         d = self.detail
         if d is None:
             return None
-        return DeviceTarget(d["id"], d["serial"], d["status"], d["holder_id"], d["kind"],
-                            d["version"])
+        return DeviceTarget(d.id, d.serial, d.status, d.holder.id if d.holder else None,
+                            d.kind, d.version)
 
     def after_action(self, result: str) -> None:
         self.load()

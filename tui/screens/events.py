@@ -8,9 +8,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 
+from inventory.services.dashboard import EventRow, events_since, month_start
+
 from ..bindings import localise_bindings
 from ..context import ctx
-from ..data import EventRow, events_since, month_start
 from ..errors import ShowsWorkerErrors
 
 
@@ -41,8 +42,7 @@ class EventsScreen(ShowsWorkerErrors, Screen[None]):
     def load(self) -> None:
         c = ctx(self)
         now = c.now()
-        with c.register.read() as session:
-            rows = events_since(session, self.action, month_start(now), now)
+        rows = events_since(c.register, self.action, month_start(now), now)
         self.app.call_from_thread(self.show, rows)
 
     def show(self, rows: list[EventRow]) -> None:

@@ -12,18 +12,19 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
-from inventory.fleet.queries import DeviceFilter, find_holders
-
-from ..bindings import localise_bindings
-from ..context import ctx
-from ..data import (
+from inventory.fleet.queries import DeviceFilter
+from inventory.services.holders import (
     AgencyNode,
+    DeviceCounts,
     HolderRow,
     agency_children,
     agency_device_counts,
-    holder_rows,
+    find_holders,
     holders_of_agency,
 )
+
+from ..bindings import localise_bindings
+from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..widgets.device_table import DeviceTable
 
@@ -36,7 +37,7 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.counts: dict[int, int] = {}
+        self.counts: dict[int, DeviceCounts] = {}
         self.holders: list[HolderRow] = []
         self._debounce: Timer | None = None
 
@@ -50,7 +51,7 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
             yield tree
             with Vertical(id="holders-right"):
                 yield Input(placeholder=t("holders.search"), id="holder-search")
-                yield Label(t("holders.results"), classes="section-title")
+                yield Label(t("holders.results"), id="holders-title", classes="section-title")
                 holders: DataTable[str] = DataTable(id="holders", cursor_type="row")
                 for col in ("col.name", "col.title", "col.agency"):
                     holders.add_column(t(col))
@@ -66,20 +67,22 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
     # ------------------------------------------------------------------ tree
     @work(thread=True, exclusive=True, exit_on_error=False, group="agency-counts")
     def load_counts(self) -> None:
-        with ctx(self).register.read() as session:
-            counts = agency_device_counts(session)
-            top = agency_children(session, None)
+        register = ctx(self).register
+        counts = agency_device_counts(register)
+        top = agency_children(register, None)
         self.app.call_from_thread(self._fill_root, counts, top)
 
     def _label(self, a: AgencyNode) -> str:
-        return f"{a.code} · {a.name} ({self.counts.get(a.id, 0):,})"
+        """The tree counts each agency's devices with its sub-agencies'; picking one shows its
+        own count too (``tokenfleet agency list`` shows both)."""
+        return f"{a.code} · {a.name} ({self.counts.get(a.id, DeviceCounts()).total:,})"
 
     def _add_agency_nodes(self, node: TreeNode[AgencyNode | None], children: list[AgencyNode]
                       ) -> None:
         for a in children:
             node.add(self._label(a), data=a, allow_expand=a.has_children)
 
-    def _fill_root(self, counts: dict[int, int], top: list[AgencyNode]) -> None:
+    def _fill_root(self, counts: dict[int, DeviceCounts], top: list[AgencyNode]) -> None:
         self.counts = counts
         tree = self.query_one("#agency-tree", Tree)
         tree.clear()
@@ -95,18 +98,21 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
     @work(thread=True, exit_on_error=False, group="agency-children")
     def load_children(self, node: TreeNode[AgencyNode | None]) -> None:
         assert node.data is not None
-        with ctx(self).register.read() as session:
-            children = agency_children(session, node.data.id)
+        children = agency_children(ctx(self).register, node.data.id)
         self.app.call_from_thread(self._add_agency_nodes, node, children)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[AgencyNode | None]) -> None:
-        if event.node.data is not None:
-            self.load_agency_holders(event.node.data.id)
+        a = event.node.data
+        if a is not None:
+            n = self.counts.get(a.id, DeviceCounts())
+            self.query_one("#holders-title", Label).update(ctx(self).labels(
+                "holders.of_agency", code=a.code, name=a.name, own=f"{n.own:,}",
+                total=f"{n.total:,}"))
+            self.load_agency_holders(a.id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="holders")
     def load_agency_holders(self, agency_id: int) -> None:
-        with ctx(self).register.read() as session:
-            rows = holders_of_agency(session, agency_id)
+        rows = holders_of_agency(ctx(self).register, agency_id)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.show_holders, rows)
 
@@ -127,10 +133,13 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="holders")
     def search_holders(self, text: str) -> None:
-        with ctx(self).register.read() as session:
-            rows = holder_rows(find_holders(session, text, limit=200))
+        rows = find_holders(ctx(self).register, text, limit=200)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_holders, rows)
+            self.app.call_from_thread(self._found, rows)
+
+    def _found(self, rows: list[HolderRow]) -> None:
+        self.query_one("#holders-title", Label).update(ctx(self).labels("holders.results"))
+        self.show_holders(rows)
 
     def show_holders(self, rows: list[HolderRow]) -> None:
         self.holders = rows

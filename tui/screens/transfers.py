@@ -1,16 +1,12 @@
 """Import, export and the monthly report, each with a progress bar and its result in place.
 
-Export and the monthly report live in ``reports`` (another feature); until it is installed
-the screen says "not available" instead of failing.
+Each runs what its command runs (``tokenfleet import``, ``export``, ``report monthly``), with the
+same defaults: the report is ``reports.monthly.write_monthly`` (Vietnamese, by department).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -24,20 +20,6 @@ from inventory.register.errors import TokenfleetError
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
-
-EXPORT_MODULE, EXPORT_FUNCTION = "reports.register_export", "export_register"
-MONTHLY_MODULE, MONTHLY_FUNCTION = "reports.monthly", "monthly_report"
-
-
-def optional_function(module: str, name: str) -> Callable[..., Any] | None:
-    """The function if its feature is installed, else None (the screen says so)."""
-    try:
-        if importlib.util.find_spec(module) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    found = getattr(importlib.import_module(module), name, None)
-    return found if callable(found) else None
 
 
 class TransfersScreen(ShowsWorkerErrors, Screen[None]):
@@ -64,15 +46,6 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
                     yield Static("", id=f"{key}-result", markup=False)
         yield Footer()
 
-    def on_mount(self) -> None:
-        t = ctx(self).labels
-        for key, module, name in (("export", EXPORT_MODULE, EXPORT_FUNCTION),
-                                  ("report", MONTHLY_MODULE, MONTHLY_FUNCTION)):
-            if optional_function(module, name) is None:
-                self.query_one(f"#{key}-run", Button).disabled = True
-                self.query_one(f"#{key}-result", Static).update(
-                    t("io.not_available", what=t(f"io.{key}")))
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
         key = (event.button.id or "").removesuffix("-run")
         path = self.query_one(f"#{key}-path", Input).value.strip()
@@ -97,18 +70,15 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
                                     if isinstance(v, int))
                 message = t("io.import_done", path=path, summary=summary)
             elif key == "export":
-                export = optional_function(EXPORT_MODULE, EXPORT_FUNCTION)
-                assert export is not None
-                export(c.register, Path(path))
+                from reports.register_export import export_register  # spreadsheets: on use
+
+                export_register(c.register, Path(path))
                 message = t("io.export_done", path=path)
             else:
-                report = optional_function(MONTHLY_MODULE, MONTHLY_FUNCTION)
-                assert report is not None
-                from reports.pointintime import parse_month
+                from reports.monthly import write_monthly
 
                 month = self.query_one("#report-month", Input).value.strip()
-                report(c.register, period=parse_month(month) if month else None,
-                       output=Path(path), lang=t.lang, now=c.now())
+                write_monthly(c.register, month=month or None, output=Path(path), now=c.now())
                 message = t("io.report_done", path=path)
         except TokenfleetError as err:
             self.app.call_from_thread(self._finished, key, str(err), False)

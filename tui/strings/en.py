@@ -155,6 +155,8 @@ STRINGS: dict[str, str] = {
     "holders.results": "Holders",
     "holders.devices": "Devices of {name}",
     "holders.pick": "Pick a holder to see their devices.",
+    "holders.of_agency": "Holders of {code} · {name} — devices: {own} its own, {total} with "
+                         "its sub-agencies",
     # readers
     "readers.title": "Readers",
     "readers.waiting": "Watching readers…",
@@ -179,7 +181,6 @@ STRINGS: dict[str, str] = {
     "io.report_month": "Month (YYYY-MM)",
     "io.report_path": "Path of the report file",
     "io.run_report": "Build report",
-    "io.not_available": "{what}: not available in this installation.",
     "io.import_done": "Imported {path}: {summary}",
     "io.export_done": "Wrote {path}",
     "io.report_done": "Wrote {path}",

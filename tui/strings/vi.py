@@ -147,6 +147,8 @@ STRINGS: dict[str, str] = {
     "holders.results": "Người dùng",
     "holders.devices": "Thiết bị của {name}",
     "holders.pick": "Chọn một người dùng để xem thiết bị.",
+    "holders.of_agency": "Người dùng của {code} · {name} — thiết bị: {own} của riêng đơn vị, "
+                         "{total} kể cả đơn vị trực thuộc",
     "readers.title": "Đầu đọc",
     "readers.waiting": "Đang theo dõi đầu đọc…",
     "readers.unavailable": "Không dùng được dịch vụ đầu đọc: {reason}",
@@ -169,7 +171,6 @@ STRINGS: dict[str, str] = {
     "io.report_month": "Tháng (YYYY-MM)",
     "io.report_path": "Đường dẫn tệp báo cáo",
     "io.run_report": "Lập báo cáo",
-    "io.not_available": "{what}: chưa có trong bản cài đặt này.",
     "io.import_done": "Đã nhập {path}: {summary}",
     "io.export_done": "Đã ghi {path}",
     "io.report_done": "Đã ghi {path}",

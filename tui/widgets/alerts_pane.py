@@ -1,6 +1,7 @@
 """The desk's alerts pane: the alert ledger (newest first) and the alert job's heartbeat.
 
-Acknowledge and snooze go through ``inventory.alerts`` (they mark every row of the alert's
+The ledger, the heartbeat, acknowledge and snooze are ``inventory.services.alerts``, as for
+``tokenfleet alerts list|status|ack|snooze`` (ack and snooze mark every row of the alert's
 condition and write the audit event). The snooze date is read as the CLI reads it
 (``inventory.register.dates``: ``YYYY-MM-DD`` or ``dd/mm/yyyy``, UTC midnight); a bad date is
 said on the result line.
@@ -8,22 +9,20 @@ said on the result line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from inventory import alerts
+from inventory.alerts.ledger import RunInfo
 from inventory.register.dates import parse_date
 from inventory.register.errors import TokenfleetError
-from inventory.register.models import AlertLedgerEntry, Device
+from inventory.services import alerts as alert_desk
+from inventory.services.alerts import AlertRow
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -31,28 +30,6 @@ from ..errors import ShowsWorkerErrors
 LIMIT = 300
 COLUMNS = ("col.alert", "col.state", "col.rule", "col.threshold", "col.serial",
            "col.recipient", "col.attempts", "col.sent_at", "col.snoozed_until")
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    id: int
-    state: str
-    rule: str
-    threshold: int
-    serial: str | None
-    recipient: str
-    attempts: int
-    sent_at: datetime | None
-    snoozed_until: datetime | None
-
-
-def ledger_rows(session: Session, limit: int = LIMIT) -> list[AlertRow]:
-    """The newest ledger rows, as ``tokenfleet alerts list`` shows them."""
-    L = AlertLedgerEntry
-    stmt = (select(L, Device.serial).outerjoin(Device, Device.id == L.device_id)
-            .order_by(L.id.desc()).limit(limit))
-    return [AlertRow(e.id, e.state, e.rule, e.threshold, serial, e.recipient, e.attempts,
-                     e.sent_at, e.snoozed_until) for e, serial in session.execute(stmt)]
 
 
 def _when(value: datetime | None) -> str:
@@ -82,13 +59,13 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="desk-alerts")
     def reload(self) -> None:
-        with ctx(self).register.read() as session:
-            rows = ledger_rows(session)
-            run = alerts.last_run(session)
+        register = ctx(self).register
+        rows = alert_desk.alert_ledger(register, limit=LIMIT)
+        run = alert_desk.last_run(register)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows, run)
 
-    def _show(self, rows: list[AlertRow], run: alerts.RunInfo | None) -> None:
+    def _show(self, rows: list[AlertRow], run: RunInfo | None) -> None:
         t = ctx(self).labels
         if run is None:
             heartbeat = t("desk.alerts_never")
@@ -155,14 +132,13 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
         """Acknowledge (``until`` None) or snooze one alert's condition."""
         c = ctx(self)
         try:
-            with c.register.session() as session:
-                if until is None:
-                    n = alerts.acknowledge(session, actor=c.actor, entry_id=entry_id)
-                    message = c.labels("desk.acked", id=entry_id, n=n)
-                else:
-                    n = alerts.snooze(session, actor=c.actor, until=until, entry_id=entry_id)
-                    message = c.labels("desk.snoozed", id=entry_id, n=n,
-                                       until=f"{until:%Y-%m-%d}")
+            if until is None:
+                n = alert_desk.acknowledge_alert(c.register, actor=c.actor, alert_id=entry_id)
+                message = c.labels("desk.acked", id=entry_id, n=n)
+            else:
+                n = alert_desk.snooze_alert(c.register, actor=c.actor, until=until,
+                                            alert_id=entry_id)
+                message = c.labels("desk.snoozed", id=entry_id, n=n, until=f"{until:%Y-%m-%d}")
         except TokenfleetError as err:
             self.app.call_from_thread(self.show_result, str(err), False)
             return

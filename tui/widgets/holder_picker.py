@@ -13,10 +13,9 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from inventory.fleet.queries import find_holders
+from inventory.services.holders import HolderRow, find_holders
 
 from ..context import ctx
-from ..data import HolderRow, holder_rows
 from ..errors import ShowsWorkerErrors
 
 
@@ -55,8 +54,7 @@ class HolderPicker(ShowsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="holder-search")
     def _search(self, text: str) -> None:
-        with ctx(self).register.read() as session:
-            rows = holder_rows(find_holders(session, text, limit=20))
+        rows = find_holders(ctx(self).register, text, limit=20)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows)
 
