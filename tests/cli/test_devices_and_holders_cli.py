@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import pytest
-
-from inventory.cli import main
 from inventory.register.db import Register
 from inventory.services import devices, holders
 from inventory.services.devices import DeviceRef
-
-
-def _json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    main(list(args))
-    return json.loads(capsys.readouterr().out)
+from tests.conftest import Tokenfleet
 
 
 def test_device_show_json_is_the_detail_record(demo_register: Register, db_url: str,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    serial = _json(capsys, "--db", db_url, "devices", "--status", "issued", "--limit", "1",
-                   "--format", "json")[0]["serial"]
-    shown = _json(capsys, "--db", db_url, "device", "show", serial, "--format", "json")
+                                               tokenfleet: Tokenfleet) -> None:
+    cli = tokenfleet.on(db_url)
+    serial = json.loads(cli("devices", "--status", "issued", "--limit", "1", "--format",
+                            "json").out)[0]["serial"]
+    shown = json.loads(cli("device", "show", serial, "--format", "json").out)
     assert shown == devices.device_detail(demo_register, DeviceRef(serial)).as_record()
     assert list(shown) == ["serial", "kind", "status", "manufacturer", "model",
                            "phone_number", "lock_count", "pin_tries_left", "holder", "agency",
@@ -31,8 +24,8 @@ def test_device_show_json_is_the_detail_record(demo_register: Register, db_url: 
 
 
 def test_agency_list_shows_own_and_total(demo_register: Register, db_url: str,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
-    listed = _json(capsys, "--db", db_url, "agency", "list", "--format", "json")
+                                         tokenfleet: Tokenfleet) -> None:
+    listed = json.loads(tokenfleet.on(db_url)("agency", "list", "--format", "json").out)
     by_code = {a.code: a.devices for a in holders.agencies(demo_register)}
     assert {a["code"]: (a["devices"], a["devices_total"]) for a in listed} == {
         code: (c.own, c.total) for code, c in by_code.items()}
@@ -41,7 +34,6 @@ def test_agency_list_shows_own_and_total(demo_register: Register, db_url: str,
 
 
 def test_holder_edit_needs_a_change(demo_register: Register, db_url: str,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["--db", db_url, "holder", "edit", "1"])
-    assert exit_.value.code == 2 and "nothing to change" in capsys.readouterr().err
+                                    tokenfleet: Tokenfleet) -> None:
+    code, _, err = tokenfleet.on(db_url)("holder", "edit", "1")
+    assert code == 2 and "nothing to change" in err

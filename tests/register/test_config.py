@@ -7,21 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from inventory.cli import exit_codes, main
+from inventory.cli import exit_codes
 from inventory.register.config import VARIABLES, AlertSettings, Settings
 from inventory.register.errors import ConfigurationError
+from tests.conftest import Tokenfleet
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_bad_retention_is_one_line_and_exit_78(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+                                                 tokenfleet: Tokenfleet) -> None:
     """Was a ValueError traceback (a bare ``int()``)."""
     monkeypatch.setenv("TOKENFLEET_OBSERVATION_RETENTION_DAYS", "abc")
-    with pytest.raises(SystemExit) as exit_:
-        main(["--db", sqlite_url, "devices"])
-    assert exit_.value.code == exit_codes.CONFIG == 78
-    err = capsys.readouterr().err
+    code, _, err = tokenfleet("--db", sqlite_url, "devices")
+    assert code == exit_codes.CONFIG == 78
     assert err.count("\n") == 1
     assert "TOKENFLEET_OBSERVATION_RETENTION_DAYS='abc'" in err and "whole number" in err
 

@@ -88,7 +88,7 @@ async def test_the_detail_reloads_when_its_device_changes_elsewhere(
         detail = await open_detail(app, pilot, device.serial)
         lock_elsewhere(other_process, device.id)
         assert await until(pilot, lambda: detail.detail is not None
-                           and detail.detail["status"] == "locked")
+                           and detail.detail.status == "locked")
 
 
 async def test_a_move_on_a_device_changed_since_it_was_shown_is_refused(
@@ -113,7 +113,7 @@ async def test_a_move_on_a_device_changed_since_it_was_shown_is_refused(
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is detail and detail.detail is not None
-        assert detail.detail["status"] == "locked"  # the screen reloaded
+        assert detail.detail.status == "locked"  # the screen reloaded
 
 
 async def test_every_stations_readers_are_listed(demo_register, other_process, make_app):

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
-from textual.widgets import Label, Tree
+from textual.widgets import Input, Label, Tree
 
-from inventory.cli import cli, main
+from inventory.cli import cli
 from inventory.cli.tui_cmd import ScreenChoice
 from inventory.register.db import Register
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, Tokenfleet
 from tui.app import TokenfleetApp
 from tui.screens.holders import HoldersScreen
 
@@ -24,18 +22,13 @@ from .conftest import settle
 SIZE = (160, 45)
 
 
-def _cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    main(list(args))
-    return json.loads(capsys.readouterr().out)
-
-
 async def test_agency_counts_agree(sqlite_demo: Register, sqlite_url: str,
                                    make_app: Callable[..., TokenfleetApp],
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+                                   tokenfleet: Tokenfleet) -> None:
     """The CLI counted an agency's own devices, the TUI's tree its subtree's: both show both
     (the tree the total, a picked agency both)."""
-    listed = {a["code"]: a for a in _cli_json(capsys, "--db", sqlite_url, "agency", "list",
-                                               "--format", "json")}
+    listed = {a["code"]: a for a in json.loads(tokenfleet.on(sqlite_url)(
+        "agency", "list", "--format", "json").out)}
     app = make_app(sqlite_demo)
     shown: dict[str, tuple[str, str]] = {}
     async with app.run_test(size=SIZE) as pilot:
@@ -71,18 +64,19 @@ def test_tui_start_offers_every_screen_of_the_app() -> None:
 
 async def test_the_tui_writes_the_report_the_cli_writes(sqlite_demo: Register, sqlite_url: str,
                                                         make_app: Callable[..., TokenfleetApp],
+                                                        tokenfleet: Tokenfleet,
                                                         tmp_path: Path) -> None:
     """The TUI wrote its report in the operator's UI language, the CLI in Vietnamese."""
     app = make_app(sqlite_demo, lang="en")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
         await settle(pilot)
-        app.screen.query_one("#report-path").value = str(tmp_path / "tui.xlsx")
-        app.screen.query_one("#report-month").value = "2026-10"
+        app.screen.query_one("#report-path", Input).value = str(tmp_path / "tui.xlsx")
+        app.screen.query_one("#report-month", Input).value = "2026-10"
         await pilot.click("#report-run")
         await settle(pilot)
-    main(["--db", sqlite_url, "report", "monthly", "--month", "2026-10", "--output",
-          str(tmp_path / "cli.xlsx")])
+    assert tokenfleet.on(sqlite_url)("report", "monthly", "--month", "2026-10", "--output",
+                                     str(tmp_path / "cli.xlsx")).code == 0
 
     def sheets(name: str) -> list[str]:
         book = openpyxl.load_workbook(tmp_path / name, read_only=True)
