@@ -9,7 +9,7 @@ import click
 
 from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
 from inventory.fleet.lifecycle import CertificateData
-from inventory.fleet.queries import DeviceFilter, iter_devices
+from inventory.fleet.queries import DeviceFilter
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS
 from inventory.services import devices
 from inventory.services.devices import DeviceRef, MoveResult
@@ -50,10 +50,8 @@ def devices_list(app: AppContext, statuses: tuple[str, ...], kind: str | None,
                      expired=expired, search=search,
                      not_seen_for=timedelta(days=not_seen_for) if not_seen_for is not None
                      else None)
-    with app.register().read() as session:
-        rows = iter_devices(session, f, sort=sort)
-        records = (r.as_record() for _, r in zip(range(limit or 10**12), rows, strict=False))
-        emit(records, fmt, LIST_COLUMNS if fmt != "json" else None)
+    rows = devices.list_devices(app.register(), f, sort=sort, limit=limit)
+    emit((r.as_record() for r in rows), fmt, LIST_COLUMNS if fmt != "json" else None)
 
 
 @click.group("device")

@@ -9,7 +9,7 @@ state machine) and writes its audit events in the service's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.fleet import lifecycle
+from inventory.fleet import lifecycle, queries
 from inventory.fleet.lifecycle import CertificateData
-from inventory.fleet.queries import get_device
+from inventory.fleet.queries import DeviceFilter, DeviceRow, Page, get_device
 from inventory.register.db import Register
 from inventory.register.errors import NotFoundError, ValidationError
 from inventory.register.models import (
@@ -47,6 +47,35 @@ class DeviceRef:
 
 def _device(session: Session, ref: DeviceRef) -> Device:
     return get_device(session, ref.serial, ref.kind, expected_version=ref.expected_version)
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+def device_page(register: Register, f: DeviceFilter, *, sort: str = "id",
+                after: Sequence[Any] | None = None, limit: int = 50,
+                descending: bool = False) -> Page:
+    """One page of the device list by keyset (``inventory.fleet.queries.device_page``): the
+    TUI's table reads the rows on screen, at the same cost on any page of a million devices."""
+    with register.read() as session:
+        return queries.device_page(session, f, sort=sort, after=after, limit=limit,
+                                   descending=descending)
+
+
+def count_devices(register: Register, f: DeviceFilter) -> int:
+    with register.read() as session:
+        return queries.count_devices(session, f)
+
+
+def list_devices(register: Register, f: DeviceFilter, *, sort: str = "id",
+                 limit: int | None = None) -> Iterator[DeviceRow]:
+    """Every matching device (or the first ``limit``), streamed page by page in one read
+    transaction: memory stays flat for a whole-register listing. Consume it whole (or close
+    it) to end the transaction."""
+    with register.read() as session:
+        for n, row in enumerate(queries.iter_devices(session, f, sort=sort)):
+            if limit is not None and n >= limit:
+                return
+            yield row
 
 
 # --- the detail --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The devices table: a window of about a hundred rows over a register of any size.
 
 Like k9s, the table never holds the register: it shows ``WINDOW`` rows fetched by keyset
-pagination (``inventory.fleet.queries.device_page``). Down past the last row fetches the next
+pagination (``inventory.services.devices.device_page``). Down past the last row fetches the next
 ``STEP``
 rows after the last key; Up past the first fetches the previous ones by reading the order
 backwards from the first key; Home/End read the first/last page. The position shown is
@@ -22,7 +22,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from inventory.fleet.queries import DeviceFilter, DeviceRow, count_devices, device_page
+from inventory.fleet.queries import DeviceFilter, DeviceRow
+from inventory.register.db import Register
+from inventory.services.devices import count_devices, device_page
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -181,8 +183,7 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
     # ------------------------------------------------------------------ workers
     @work(thread=True, exclusive=True, exit_on_error=False, group="device-count")
     def _count(self, query: Query) -> None:
-        with ctx(self).register.read() as session:
-            total = count_devices(session, query.filter)
+        total = count_devices(ctx(self).register, query.filter)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._set_total, query, total)
 
@@ -191,9 +192,8 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         q = self.query_state
         rows, cursor = list(self.rows_shown), self.cursor_row
         keep = self.selected.id if how == "same" and self.selected is not None else None
-        with ctx(self).register.read() as session:
-            result = _fetch_window(session, q, how, rows, cursor, self.window_offset, self.total,
-                                   self.at_start, self.at_end, keep)
+        result = _fetch_window(ctx(self).register, q, how, rows, cursor, self.window_offset,
+                               self.total, self.at_start, self.at_end, keep)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, q, result)
 
@@ -240,12 +240,12 @@ class Window:
     at_end: bool
 
 
-def _fetch_window(session: Any, q: Query, how: str, rows: list[DeviceRow], cursor: int,
+def _fetch_window(register: Register, q: Query, how: str, rows: list[DeviceRow], cursor: int,
                   offset: int, total: int | None, at_start: bool, at_end: bool,
                   keep_id: int | None = None) -> Window:
     """The next window for a move (pure paging arithmetic around ``device_page``)."""
     def page(after: Any, limit: int, backwards: bool = False) -> tuple[list[DeviceRow], bool]:
-        p = device_page(session, q.filter, sort=q.sort, after=after, limit=limit,
+        p = device_page(register, q.filter, sort=q.sort, after=after, limit=limit,
                         descending=q.descending != backwards)
         return (list(reversed(p.rows)) if backwards else p.rows), p.next_key is None
 
