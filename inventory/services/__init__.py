@@ -19,5 +19,5 @@ parses input and shows results. The conventions, after cosmicpython's service la
     alerts         the alert ledger, the job's heartbeat, acknowledge and snooze
     unregistered   devices pollers saw that the register does not know; claim one
 
-Reports (``reports``) sit above this layer and read through it.
+Reports (``reports``) and the TUI sit above this layer, the CLI on top (``docs/architecture.md``).
 """

@@ -37,3 +37,27 @@ def test_holder_edit_needs_a_change(demo_register: Register, db_url: str,
                                     tokenfleet: Tokenfleet) -> None:
     code, _, err = tokenfleet.on(db_url)("holder", "edit", "1")
     assert code == 2 and "nothing to change" in err
+
+
+def test_unregistered_list_and_claim(register: Register, db_url: str,
+                                     tokenfleet: Tokenfleet) -> None:
+    from datetime import UTC, datetime
+
+    from inventory.readers import sync
+    from inventory.readers.hardware import Observation
+
+    with register.session() as session:
+        sync.sync_observations(session, [Observation(
+            source="pcsc", reader="Virtual PCD 00 07", kind="usb_token", serial="8400000000000206",
+            seen_at=datetime(2026, 11, 20, tzinfo=UTC), pin_tries_left=3,
+            manufacturer="tokenfleet", model="emulated PIV token")], host="station-1")
+    cli = tokenfleet.on(db_url, actor="manager")
+    (row,) = json.loads(cli("unregistered", "list", "--format", "json").out)
+    assert (row["serial"], row["model"], row["host"], row["certificates"]) == (
+        "8400000000000206", "emulated PIV token", "station-1", "")
+    code, out, _ = cli("unregistered", "claim", "8400000000000206")
+    assert code == 0 and "usb_token 8400000000000206: claimed into the register (in stock, " \
+                         "0 certificate(s))" in out
+    assert json.loads(cli("unregistered", "list", "--format", "json").out) == []
+    detail = devices.device_detail(register, DeviceRef("8400000000000206"))
+    assert detail.status == "in_stock" and detail.history[-1].actor == "manager"
