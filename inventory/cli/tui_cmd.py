@@ -5,25 +5,7 @@ from __future__ import annotations
 import click
 
 from inventory.cli.context import AppContext, pass_app
-
-
-class ScreenChoice(click.Choice[str]):
-    """The app's own screens (``tui.modes.SCREENS``), read when the option is used or shown,
-    so ``tokenfleet tui --start`` offers every screen the app has and importing the CLI loads no
-    part of the TUI."""
-
-    def __init__(self) -> None:
-        super().__init__(())
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        from tui.modes import SCREENS
-
-        return SCREENS
-
-    @choices.setter
-    def choices(self, _value: object) -> None:
-        """``click.Choice.__init__`` sets it; the list is the app's."""
+from tui.modes import SCREENS  # the app's screens; no Textual (imported by the command below)
 
 
 def register(cli: click.Group) -> None:
@@ -31,7 +13,7 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("tui")
-@click.option("--start", type=ScreenChoice(), default="dashboard",
+@click.option("--start", type=click.Choice(SCREENS), default="dashboard",
               show_default=True, help="The screen to open first.")
 @click.option("--lang", type=click.Choice(["vi", "en"]),
               help="Labels (default: TOKENFLEET_LANG, else Vietnamese when the locale is vi).")

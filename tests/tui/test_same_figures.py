@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import openpyxl
 from click.testing import CliRunner
 from textual.widgets import Input, Label, Tree
 
-from inventory.cli import cli
-from inventory.cli.tui_cmd import ScreenChoice
+from inventory.cli import cli, tui_cmd
 from inventory.register.db import Register
 from tests.conftest import FIXED_NOW, Tokenfleet
 from tui.app import TokenfleetApp
@@ -55,9 +55,10 @@ async def test_agency_counts_agree(sqlite_demo: Register, sqlite_url: str,
 
 def test_tui_start_offers_every_screen_of_the_app() -> None:
     """``--start`` lacked ``desk``."""
-    assert ScreenChoice().choices == tuple(TokenfleetApp.MODES)
+    (start,) = [p for p in tui_cmd.tui.params if p.name == "start"]
+    assert isinstance(start.type, click.Choice)
+    assert tuple(start.type.choices) == tuple(TokenfleetApp.MODES)
     assert "desk" in TokenfleetApp.MODES
-    assert ScreenChoice().convert("desk", None, None) == "desk"
     result = CliRunner().invoke(cli, ["tui", "--help"], terminal_width=200)
     assert "desk" in result.output
 
