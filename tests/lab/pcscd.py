@@ -60,6 +60,22 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _kill_orphaned_lab_daemons() -> None:
+    """A lab pcscd whose test run died (parent gone) still holds the vpcd ports, so the next
+    lab's readers would never appear: kill such orphans. Only lab daemons (``-c`` pointing into a
+    pytest temp directory) are touched, never a system pcscd."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if (ppid == 1 and argv and argv[0].endswith(b"pcscd") and b"-c" in argv
+                and b"/pytest-of-" in b" ".join(argv)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+
+
 class Pcscd:
     """Start/stop/kill our own pcscd; refuses to fight a live foreign one."""
 
@@ -83,6 +99,7 @@ class Pcscd:
         return [f"Virtual PCD 00 {i:02X}" for i in range(self.slots)]
 
     def _clear_stale(self) -> None:
+        _kill_orphaned_lab_daemons()
         pidfile = RUN_DIR / "pcscd.pid"
         if pidfile.exists():
             try:
@@ -107,7 +124,11 @@ class Pcscd:
             start_new_session=True,
         )
         log.close()
-        self.wait_readers()
+        try:
+            self.wait_readers()
+        except BaseException:
+            self.kill()  # never leave a daemon behind: it would hold the vpcd ports
+            raise
 
     def wait_readers(self, timeout: float = 15.0) -> list[str]:
         """Until pcscd lists all our readers (the daemon is up within ~15 ms)."""
