@@ -203,9 +203,16 @@ def start_run(session: Session, host: str, now: datetime) -> int:
 
 def finish_run(session: Session, run_id: int, outcome: str, counts: dict[str, Any],
                error: str | None = None, now: datetime | None = None) -> None:
+    """Close the run's heartbeat row and say so in the audit trail (``alert.run``): the one
+    feed every open screen watches, so a desk's alert pane and dashboard learn of a cron run."""
     session.execute(update(AlertRun).where(AlertRun.id == run_id)
                     .values(outcome=outcome, counts=counts, error=error,
                             finished_at=now or utcnow()))
+    host = session.scalar(select(AlertRun.host).where(AlertRun.id == run_id))
+    sent = counts.get("rows_sent", 0)
+    audit.record(session, actor=f"alerts@{host}", action="alert.run", entity_type="alert_run",
+                 entity_id=run_id, summary=f"{outcome}: {sent} alert(s) sent",
+                 after={"outcome": outcome, "counts": counts, "error": error}, occurred_at=now)
 
 
 def last_run(session: Session) -> RunInfo | None:

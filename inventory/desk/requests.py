@@ -273,9 +273,10 @@ def missing_documents(req: ServiceRequest) -> list[Document]:
 
 
 def attach_documents(session: Session, req: ServiceRequest, keys: Sequence[str], *, actor: str,
-                     detach: bool = False, note: str | None = None,
+                     detach: bool = False, note: str | None = None, file: str | None = None,
                      at: datetime | None = None) -> ServiceRequest:
-    """Tick (or untick) documents of the dossier checklist."""
+    """Tick (or untick) documents of the dossier checklist; ``file`` names the scan or file
+    that holds the document (kept as a reference, the file stays where it is)."""
     if req.state not in ("draft", "submitted"):
         raise ValidationError(f"request #{req.id} is {req.state}: its dossier is closed")
     known = {d.key for d in DOSSIER[req.kind]}
@@ -290,6 +291,8 @@ def attach_documents(session: Session, req: ServiceRequest, keys: Sequence[str],
             dossier.pop(key, None)
         else:
             dossier[key] = {"at": (at or utcnow()).isoformat(), "by": actor, "note": note}
+            if file:
+                dossier[key]["file"] = file
     req.dossier = dossier  # a new dict, so the JSON column is seen as changed
     session.flush()
     audit.record(session, actor=actor, action="request.dossier", entity_type="request",

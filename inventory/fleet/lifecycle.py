@@ -55,9 +55,23 @@ MOVES: dict[str, Move] = {
 CERTIFICATE_STATES = frozenset({"in_stock", "issued", "locked"})
 
 
+# Renewal puts a new certificate on a device out with its holder.
+RENEWABLE_STATES = frozenset({"issued"})
+
+
 def allowed_moves(status: str) -> list[str]:
     """The moves a device in ``status`` may make (the TUI greys out the others)."""
     return [m.name for m in MOVES.values() if status in m.sources]
+
+
+def action_sources(action: str) -> frozenset[str] | None:
+    """The states a device must be in for ``action`` (a move of ``MOVES``, or ``renew``);
+    None for an action any state allows. Front ends refuse a key with this before any form."""
+    if action in MOVES:
+        return MOVES[action].sources
+    if action == "renew":
+        return RENEWABLE_STATES
+    return None
 
 
 def check_move(device: Device, move: str) -> Move:
@@ -282,9 +296,9 @@ def attach_certificate(
 def renew(session: Session, device: Device, cert: CertificateData, *, actor: str,
           at: datetime | None = None) -> Certificate:
     """Renewal: a new certificate on an issued device, superseding the current one."""
-    if device.status != "issued":
+    if device.status not in RENEWABLE_STATES:
         raise MoveNotAllowedError(device.serial, device.status, "renew its certificate",
-                                  ["issued"])
+                                  sorted(RENEWABLE_STATES))
     return attach_certificate(session, device, cert, actor=actor, action="certificate.renew",
                               at=at)
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session, aliased
 
 from inventory.register.errors import ConcurrentChangeError, NotFoundError, ValidationError
@@ -28,6 +39,7 @@ from inventory.register.models import (
 from inventory.register.text import escape_like, fold
 
 ActiveCert = aliased(Certificate, name="active_cert")
+SearchHolder = aliased(Holder, name="search_holder")
 
 
 @dataclass(frozen=True)
@@ -171,8 +183,18 @@ def _search_condition(session: Session, raw: str, for_count: bool) -> ColumnElem
         return or_(Device.holder_id.in_(holder_ids), by_serial) if holder_ids is not None \
             else by_serial
     unindexed_serial = and_(Device.serial + "" >= raw, Device.serial + "" < raw + "\uffff")
-    return or_((Device.holder_id + 0).in_(holder_ids), unindexed_serial) \
-        if holder_ids is not None else unindexed_serial
+    if holder_ids is None:
+        return unindexed_serial
+    # A broad name search (more than NARROW holders: a letter or two, a common family name)
+    # checks each device's holder by its primary key while the list is read in its order: the
+    # matches are dense, so a page is found within a few thousand rows, where building the set
+    # of matching holders first cost 0.05–0.4 s at 1M devices on every key typed.
+    q = fold(raw)
+    name = (and_(SearchHolder.name_folded >= q, SearchHolder.name_folded < q + "\uffff")
+            if len(q) < 3 else SearchHolder.name_folded.like(f"%{escape_like(q)}%",
+                                                             escape="\\"))
+    named = exists().where(SearchHolder.id == Device.holder_id, name)
+    return or_(named, unindexed_serial)
 
 
 def _needs_certificate(f: DeviceFilter) -> bool:

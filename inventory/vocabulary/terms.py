@@ -204,6 +204,7 @@ EVENT: Labels = {
     "stocktake.finish": ("Kết thúc kiểm kê", "Stocktake finished"),
     "alert.ack": ("Xác nhận cảnh báo", "Alert acknowledged"),
     "alert.snooze": ("Tạm hoãn cảnh báo", "Alert snoozed"),
+    "alert.run": ("Tác vụ cảnh báo đã chạy", "Alert job ran"),
     "operator.set": ("Cấp quyền người vận hành", "Operator role set"),
     "operator.disable": ("Vô hiệu hóa người vận hành", "Operator disabled"),
 }

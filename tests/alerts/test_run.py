@@ -301,3 +301,26 @@ def test_rule_filter_and_request_and_unseen_rules(alert_env, smtp_server, regist
     assert sorted(p["rule"] for p in planned) == ["device_unseen", "request_pending"]
     pending = next(p for p in planned if p["rule"] == "request_pending")
     assert pending["detail"] == "renewal 123/STTTT" and pending["days"] == 9
+
+
+def test_a_run_is_in_the_audit_trail_so_every_open_screen_learns_of_it(
+        alert_env: object, smtp_server: object, register: Register, city: City) -> None:
+    """Issue 14: the desk's Alerts tab still said "never run" after ``alerts run``: a run
+    changed no audit head, so no screen's change watcher woke. Failed before: no event."""
+    from inventory.register.changes import ChangeWatcher
+    from inventory.register.models import Event
+
+    watcher = ChangeWatcher(register)
+    try:
+        assert run_cli("alerts", "run") == exit_codes.ALERTS_SENT
+        changes = watcher.wait(5)
+    finally:
+        watcher.close()
+    assert changes is not None and "alert.run" in changes.actions
+    with register.read() as s:
+        (event,) = s.scalars(select(Event).where(Event.action == "alert.run")).all()
+        assert event.after is not None and event.after["outcome"] == "sent"
+    assert run_cli("alerts", "run", "--dry-run") in (exit_codes.ALERTS_SENT, 0)
+    with register.read() as s:  # a dry run changes nothing, so it says nothing
+        assert s.scalar(select(func.count()).select_from(Event)
+                        .where(Event.action == "alert.run")) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -279,3 +280,17 @@ def test_new_issuance_of_a_stock_token_chosen_when_filing(register, office):
         device = get_device(s, "STOCK01")
         assert (device.status, holder_name(device)) == ("issued", "Trần Thị Bình")
         assert cert_serial(device) == "S"
+
+
+def test_a_dossier_document_names_the_file_that_holds_it(register: Any, office: Any,
+                                                         tmp_path: Any) -> None:
+    scan = tmp_path / "cong-van-12.pdf"
+    scan.write_bytes(b"%PDF")
+    with register.session() as s:
+        req = rq.new_request(s, kind="renewal", agency=agency_by_code(s, "SYT"), actor="c",
+                             subscribers=[rq.Subscriber(device_serial="TOK001")])
+        rq.attach_documents(s, req, ["cong_van"], actor="c", file=str(scan))
+        rq.attach_documents(s, req, ["don_de_nghi"], actor="c")  # on paper
+        dossier = dict(req.dossier)
+    assert dossier["cong_van"]["file"] == str(scan)
+    assert "file" not in dossier["don_de_nghi"]

@@ -228,3 +228,12 @@ def test_move_on_a_stale_screen_is_refused_not_overwritten(register, world):
         device = get_device(s, "T0001")
         assert (device.status, device.lock_count) == ("locked", 1)
         audit.verify(s)
+
+
+def test_the_states_each_action_needs() -> None:
+    """The one table front ends ask before offering a form (refused at the key)."""
+    from inventory.fleet.lifecycle import action_sources
+
+    assert action_sources("revoke") == frozenset({"issued", "locked", "lost"})
+    assert action_sources("renew") == frozenset({"issued"})
+    assert action_sources("edit_holder") is None
