@@ -2,7 +2,8 @@
 
 Headers are stable machine keys (``agency_code``, ``usb_token_issued``) and values stay codes
 and ISO dates whatever ``--lang`` says, so a script reading them never breaks on a translation.
-Files are UTF-8 with a BOM so that Excel opens Vietnamese names correctly.
+Files are UTF-8 with a BOM so that Excel opens Vietnamese names correctly; text that a
+spreadsheet would run as a formula is written as text (``csv_safe``, as every CSV writer does).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inventory.register.models import DEVICE_STATUSES
+from inventory.register.text import csv_safe
 
 from .figures import FIGURE_KEYS, KIND_STATUS_COLUMNS, AgencyTally
 from .tables import Column
@@ -24,7 +26,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
-    return "" if value is None else value
+    return "" if value is None else csv_safe(value)
 
 
 class MonthlyCsv:

@@ -19,6 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from inventory.desk.handovers import HandoverRecord
 from inventory.register.errors import ConfigurationError, ValidationError
+from inventory.register.files import GuardedFile, atomic_output, guarded_file
 
 GIVER = "Sở Thông tin và Truyền thông (Trung tâm Công nghệ thông tin và Truyền thông)"
 COPY_LABELS = ("Bản 1: Bên giao giữ", "Bản 2: Bên nhận giữ")
@@ -45,7 +46,18 @@ def write_handover_records(records: Sequence[HandoverRecord], path: Path) -> Pat
         raise ValidationError("no handover to print")
     if path.suffix.lower() != ".xlsx":
         raise ValidationError(f"{path}: the handover record is written as .xlsx")
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+    with atomic_output(path) as tmp:
+        _write(records, tmp)
+    return path
+
+
+def _write(records: Sequence[HandoverRecord], path: Path) -> None:
+    with guarded_file(path) as fh:
+        _write_book(records, fh)
+
+
+def _write_book(records: Sequence[HandoverRecord], fh: GuardedFile) -> None:
+    book = xlsxwriter.Workbook(fh, {"strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False,
                                            "remove_timezone": True})
     try:
@@ -64,7 +76,6 @@ def write_handover_records(records: Sequence[HandoverRecord], path: Path) -> Pat
             _copy(ws, fmt, record, row + 3, COPY_LABELS[1])
     finally:
         book.close()
-    return path
 
 
 def _formats(book: xlsxwriter.Workbook) -> dict[str, Any]:

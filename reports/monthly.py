@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from inventory.register.db import Register
-from inventory.register.errors import ValidationError
+from inventory.register.errors import TokenfleetError, ValidationError
+from inventory.register.files import cause_os_error, check_folder, os_error
 from inventory.register.models import utcnow
 
 from .csv_output import MonthlyCsv
@@ -61,19 +62,13 @@ def default_output(period: Period, fmt: str) -> Path:
 
 def _check_target(path: Path, fmt: str) -> None:
     """Refuse an output we cannot write before spending minutes on the report."""
-    parent = path.parent if str(path.parent) else Path(".")
     if fmt == "xlsx" and path.suffix.lower() != ".xlsx":
         raise ValidationError(f"output {path}: an Excel report needs a name ending in .xlsx")
     if fmt == "xlsx" and path.is_dir():
         raise ValidationError(f"output {path} is a folder: give a file name ending in .xlsx")
     if fmt == "csv" and path.exists() and not path.is_dir():
         raise ValidationError(f"output {path} is a file: --format csv writes into a folder")
-    if not parent.is_dir():
-        raise ValidationError(f"cannot write the report to {path}: folder {parent} does not "
-                              "exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValidationError(f"cannot write the report to {path}: folder {parent} is not "
-                              "writable")
+    check_folder(path, writable=True)
 
 
 def write_monthly(register: Register, *, month: str | None = None, output: Path | None = None,
@@ -111,8 +106,7 @@ def monthly_report(register: Register, *, period: Period | None = None,
     try:
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=parent))
     except OSError as err:
-        raise ValidationError(f"cannot write the report to {output}: "
-                              f"{err.strerror or err}") from err
+        raise os_error(err, output) from err
     try:
         target = tmp_dir / output.name if fmt == "xlsx" else tmp_dir
         result = ReportResult(output, period)
@@ -125,8 +119,14 @@ def monthly_report(register: Register, *, period: Period | None = None,
             for file in sorted(tmp_dir.iterdir()):
                 os.replace(file, output / file.name)
     except OSError as err:
-        raise ValidationError(f"cannot write the report to {output}: {err.strerror or err}") \
-            from err
+        raise os_error(err, output) from err
+    except TokenfleetError:
+        raise
+    except Exception as err:  # XlsxWriter wraps the OSError of a full disk in its own error
+        cause = cause_os_error(err)
+        if cause is None:
+            raise
+        raise os_error(cause, output) from err
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return result

@@ -10,8 +10,6 @@ small ``IN`` look-ups, so memory stays flat at a million devices. Text is writte
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +22,9 @@ from inventory.fleet.lifecycle import mask_national_id
 from inventory.fleet.queries import DeviceRow, iter_devices
 from inventory.register.db import Register
 from inventory.register.errors import ValidationError
+from inventory.register.files import atomic_output, guarded_file
 from inventory.register.models import Certificate, Device, Holder
+from inventory.register.text import csv_safe
 
 COLUMNS = ("serial", "kind", "status", "holder", "title", "national_id", "email", "phone",
            "agency_code", "agency", "manufacturer", "model", "phone_number", "lock_count",
@@ -75,9 +75,14 @@ def _records(session: Session, include_personal_data: bool) -> Iterator[list[Any
 
 
 def _write_xlsx(path: Path, records: Iterator[list[Any]]) -> int:
+    with guarded_file(path) as fh:
+        return _write_book(fh, records)
+
+
+def _write_book(fh: Any, records: Iterator[list[Any]]) -> int:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {
+    book = xlsxwriter.Workbook(fh, {
         "constant_memory": True, "remove_timezone": True, "strings_to_formulas": False,
         "strings_to_urls": False, "strings_to_numbers": False})
     ws = book.add_worksheet("register")
@@ -113,32 +118,17 @@ def _write_csv(path: Path, records: Iterator[list[Any]]) -> int:
         writer.writerow(COLUMNS)
         for values in records:
             writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime)
-                             else v for v in values])
+                             else csv_safe(v) for v in values])
             n += 1
     return n
 
 
 def export_register(register: Register, path: Path, include_personal_data: bool = False) -> int:
-    """Write every device to ``path`` (.xlsx or .csv); returns how many were written."""
+    """Write every device to ``path`` (.xlsx or .csv); returns how many were written. The file
+    appears complete or not at all (a temporary name is renamed at the end)."""
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValidationError(f"cannot export to {path}: the name must end in .xlsx or .csv")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ValidationError(f"cannot export to {path}: folder {parent} does not exist")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=parent)
-    except OSError as err:
-        raise ValidationError(f"cannot export to {path}: {err.strerror or err}") from err
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with register.read() as session:
-            records = _records(session, include_personal_data)
-            n = _write_xlsx(tmp, records) if suffix == ".xlsx" else _write_csv(tmp, records)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise ValidationError(f"cannot export to {path}: {err.strerror or err}") from err
-    finally:
-        tmp.unlink(missing_ok=True)
-    return n
+    with atomic_output(path) as tmp, register.read() as session:
+        records = _records(session, include_personal_data)
+        return _write_xlsx(tmp, records) if suffix == ".xlsx" else _write_csv(tmp, records)

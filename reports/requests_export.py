@@ -15,6 +15,8 @@ import xlsxwriter
 
 from inventory.desk.figures import IntakeRow
 from inventory.register.errors import ValidationError
+from inventory.register.files import GuardedFile, atomic_output, guarded_file
+from inventory.register.text import csv_safe
 
 INTAKE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     # (field, Vietnamese header the CA's template uses, width)
@@ -32,19 +34,22 @@ INTAKE_COLUMNS: tuple[tuple[str, str, int], ...] = (
 SHEET_TITLE = "DANH SÁCH THUÊ BAO ĐỀ NGHỊ"
 
 
-def _safe_csv(value: str) -> str:
-    """CSV has no cell types: a leading ``=+-@`` gets a quote so spreadsheets keep it text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def write_intake(rows: Iterable[IntakeRow], path: Path) -> int:
     """Write the intake list; the suffix of ``path`` picks .xlsx or .csv. Returns the rows."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _write_csv(rows, path)
-    if suffix != ".xlsx":
+    if suffix not in (".csv", ".xlsx"):
         raise ValidationError(f"{path}: write the intake list as .xlsx or .csv")
-    book = xlsxwriter.Workbook(str(path), {
+    with atomic_output(path) as tmp:
+        return _write_csv(rows, tmp) if suffix == ".csv" else _write_xlsx(rows, tmp)
+
+
+def _write_xlsx(rows: Iterable[IntakeRow], path: Path) -> int:
+    with guarded_file(path) as fh:
+        return _write_book(rows, fh)
+
+
+def _write_book(rows: Iterable[IntakeRow], fh: GuardedFile) -> int:
+    book = xlsxwriter.Workbook(fh, {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False})
     try:
@@ -75,7 +80,7 @@ def _write_csv(rows: Iterable[IntakeRow], path: Path) -> int:
         writer = csv.writer(fh)
         writer.writerow([label for _, label, _ in INTAKE_COLUMNS])
         for row in rows:
-            writer.writerow([_safe_csv("" if (v := getattr(row, name)) is None else str(v))
+            writer.writerow([csv_safe("" if (v := getattr(row, name)) is None else str(v))
                              for name, _, _ in INTAKE_COLUMNS])
             n += 1
     return n

@@ -18,6 +18,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from inventory.register.files import GuardedFile
 from inventory.register.models import DEVICE_STATUSES
 
 from .figures import FIGURE_KEYS, KIND_STATUS_COLUMNS, AgencyCounts, AgencyTally
@@ -40,7 +41,8 @@ class MonthlyWorkbook:
                  personal_data: bool):
         self.labels, self.period, self.generated_at = labels, period, generated_at
         self.personal_data = personal_data
-        self.book = xlsxwriter.Workbook(str(path), {
+        self.file = GuardedFile(path)  # a full disk raises once, cleanly (files.GuardedFile)
+        self.book = xlsxwriter.Workbook(self.file, {
             "constant_memory": True, "remove_timezone": True, "strings_to_formulas": False,
             "strings_to_urls": False, "strings_to_numbers": False,
         })
@@ -316,5 +318,8 @@ class MonthlyWorkbook:
         ws.activate()
 
     def close(self) -> None:
-        self.book.close()
+        try:
+            self.book.close()
+        finally:
+            self.file.close()
 

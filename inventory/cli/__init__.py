@@ -8,9 +8,15 @@ lazily by their commands.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -18,6 +24,8 @@ import click
 from inventory.cli import exit_codes
 from inventory.cli.context import AppContext, pass_app
 from inventory.register.errors import TokenfleetError
+from inventory.register.files import os_error
+from inventory.register.text import terminal_safe
 
 # command → the module of this package that defines it (``register(cli)`` adds its commands).
 # A module is imported when one of its commands runs (or for ``--help``): ``tokenfleet tui``
@@ -69,14 +77,59 @@ def cli(ctx: click.Context, db_url: str | None, actor: str | None, verbose: int)
     ctx.call_on_close(ctx.obj.close)
 
 
+class _TerminalSafe:
+    """A terminal's text stream that shows control characters as escapes instead of obeying
+    them: a holder named with ANSI sequences or a bidi override cannot repaint the screen."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_safe(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _terminal_safe_output() -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    if sys.stdout.isatty():
+        sys.stdout = _TerminalSafe(sys.stdout)
+    if sys.stderr.isatty():
+        sys.stderr = _TerminalSafe(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _stopped(signum: int, _frame: Any) -> None:
+    """SIGTERM ends a command the way Ctrl-C does: temporary files are removed on the way."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, mapping tokenfleet errors to one line and an exit code
     (``inventory.cli.exit_codes``)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stopped)
     try:
-        return cli.main(args=argv, prog_name="tokenfleet", standalone_mode=False)
+        with _terminal_safe_output():
+            return cli.main(args=argv, prog_name="tokenfleet", standalone_mode=False)
     except TokenfleetError as err:
-        click.echo(f"tokenfleet: {err.title.lower()}: {err}", err=True)
+        click.echo(terminal_safe(f"tokenfleet: {err.title.lower()}: {err}"), err=True)
         sys.exit(exit_codes.for_error(err))
+    except BrokenPipeError:
+        # The reader went away (``… | head``): nothing more to say, and nobody to say it to.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(exit_codes.BROKEN_PIPE)
+    except OSError as err:  # standard output on a full disk, a file the command could not write
+        mapped = os_error(err, err.filename or "standard output")
+        click.echo(terminal_safe(f"tokenfleet: {mapped.title.lower()}: {mapped}"), err=True)
+        sys.exit(exit_codes.for_error(mapped))
     except click.exceptions.Abort:
         click.echo("tokenfleet: aborted", err=True)
         sys.exit(exit_codes.INTERRUPTED)

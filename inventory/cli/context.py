@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -11,11 +12,13 @@ from datetime import date, datetime
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
-from inventory.register import dates
+from inventory.register import checks, dates
 from inventory.register.config import Settings
-from inventory.register.db import Register
+from inventory.register.db import Register, make_engine
 from inventory.register.errors import ValidationError
+from inventory.register.text import csv_safe
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -24,26 +27,37 @@ FORMATS = click.Choice(["table", "json", "csv"])
 class AppContext:
     settings: Settings
     _register: Register | None = field(default=None, repr=False)
+    explicit_db: bool = False
+    """The register was named (``--db``/``TOKENFLEET_DATABASE_URL``): it is never created by
+    accident; only ``db upgrade`` and ``demo`` may create it."""
 
     @classmethod
     def create(cls, *, db_url: str | None = None, actor: str | None = None) -> AppContext:
         settings = Settings.from_env()
+        explicit = bool(os.environ.get("TOKENFLEET_DATABASE_URL"))
         if db_url:
             settings = replace(settings, database_url=db_url)
+            explicit = True
         if actor:
-            settings = replace(settings, actor=actor)
-        return cls(settings)
+            settings = replace(settings, actor=checks.actor(actor))
+        return cls(settings, explicit_db=explicit)
 
     @property
     def actor(self) -> str:
         return self.settings.actor
 
-    def register(self, *, auto_upgrade: bool | None = None) -> Register:
-        """The register, opened once; the embedded SQLite default is created/upgraded."""
+    def register(self, *, auto_upgrade: bool | None = None, create: bool = False) -> Register:
+        """The register, opened once. The embedded default is created and upgraded on first
+        use; a register named explicitly must exist unless ``create`` (db upgrade, demo)."""
         if self._register is None:
             self._register = Register.open(self.settings.database_url,
-                                           auto_upgrade=auto_upgrade)
+                                           auto_upgrade=auto_upgrade,
+                                           create=create or not self.explicit_db)
         return self._register
+
+    def engine(self, *, create: bool = False) -> Engine:
+        """A bare engine (schema and backup commands), under the same creation rule."""
+        return make_engine(self.settings.database_url, create=create or not self.explicit_db)
 
     def close(self) -> None:
         if self._register is not None:
@@ -85,7 +99,7 @@ def emit(records: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str] | N
                 writer = csv.DictWriter(out, fieldnames=list(columns or r.keys()),
                                         extrasaction="ignore")
                 writer.writeheader()
-            writer.writerow({k: _plain(v) for k, v in r.items()})
+            writer.writerow({k: csv_safe(_plain(v)) for k, v in r.items()})
             n += 1
         return n
     rows = list(records)

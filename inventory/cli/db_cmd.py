@@ -27,7 +27,7 @@ def db_group() -> None:
 @pass_app
 def db_upgrade(app: AppContext) -> None:
     """Create or upgrade the register's schema to this version's newest revision."""
-    engine = dbmod.make_engine(app.settings.database_url)
+    engine = app.engine(create=True)
     try:
         before = dbmod.current_revision(engine)
         dbmod.upgrade(engine)
@@ -43,7 +43,7 @@ def db_upgrade(app: AppContext) -> None:
 @pass_app
 def db_current(app: AppContext) -> None:
     """Print the register's schema revision and the newest this version knows."""
-    engine = dbmod.make_engine(app.settings.database_url)
+    engine = app.engine()
     try:
         current = dbmod.check_revision(engine)
     finally:
@@ -63,7 +63,7 @@ def db_current(app: AppContext) -> None:
 @pass_app
 def demo(app: AppContext, n: int, seed: int, if_empty: bool) -> None:
     """Fill an empty register with a realistic demo city fleet."""
-    reg: Register = app.register()
+    reg: Register = app.register(create=True)
     with reg.engine.connect() as conn:
         from sqlalchemy import func, select
 
@@ -91,7 +91,7 @@ def db_check(app: AppContext) -> None:
 
     from inventory.register import audit
 
-    engine = dbmod.make_engine(app.settings.database_url)
+    engine = app.engine()
     try:
         t0 = time.perf_counter()
         with dbmod.connect(engine) as conn:

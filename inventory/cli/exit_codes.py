@@ -20,11 +20,13 @@ from inventory.register.errors import (
     ConfigurationError,
     DatabaseError,
     DuplicateError,
+    FileOutputError,
     HardwareError,
     ImportFileError,
     MoveNotAllowedError,
     NotFoundError,
     PermissionDeniedError,
+    StorageIOError,
     TokenfleetError,
     ValidationError,
 )
@@ -47,7 +49,8 @@ IO_ERROR = 74  # EX_IOERR (reserved for input/output failures)
 TEMPORARY = 75  # EX_TEMPFAIL: try again (reload, or the next cron run)
 NO_PERMISSION = 77  # EX_NOPERM
 CONFIG = 78  # EX_CONFIG
-INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+INTERRUPTED = 130  # Ctrl-C or SIGTERM, as shells report SIGINT
+BROKEN_PIPE = 141  # the reader of the output went away (``… | head``), as shells report SIGPIPE
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,16 @@ COMMON: tuple[ExitCode, ...] = (
     ExitCode(READER_PROBLEM, "reader problem"),
     ExitCode(DATA_INVALID, "invalid data (a value, a row of a file)"),
     ExitCode(UNAVAILABLE, "database unreachable"),
-    ExitCode(CANT_CREATE, "can't create output"),
-    ExitCode(IO_ERROR, "I/O error"),
+    ExitCode(CANT_CREATE, "can't create output: no such folder, permission denied, read-only "
+                          "file system"),
+    ExitCode(IO_ERROR, "I/O error: disk full, a device error, a change asked of a read-only "
+                       "register"),
     ExitCode(TEMPORARY, "try again: changed by someone else (reload), or another alert run "
                         "holds the lock"),
     ExitCode(NO_PERMISSION, "not allowed for your role"),
-    ExitCode(CONFIG, "configuration error (a bad TOKENFLEET_* value, a missing tool)"),
+    ExitCode(CONFIG, "configuration error (a bad TOKENFLEET_* value, a missing tool, a "
+                     "register named with --db that does not exist)"),
+    ExitCode(INTERRUPTED, "interrupted (Ctrl-C, SIGTERM): files being written are removed"),
 )
 """What every command may exit with."""
 
@@ -105,6 +112,8 @@ ERRORS: dict[type[TokenfleetError], int] = {
     PermissionDeniedError: NO_PERMISSION,
     MoveNotAllowedError: MOVE_NOT_ALLOWED,
     ImportFileError: DATA_INVALID,
+    FileOutputError: CANT_CREATE,
+    StorageIOError: IO_ERROR,
     AuditChainBrokenError: AUDIT_CHAIN_BROKEN,
     AlertRunLockedError: TEMPORARY,
     HardwareError: READER_PROBLEM,

@@ -10,6 +10,7 @@ import json
 import signal
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,6 +18,7 @@ import click
 from inventory.cli.context import AppContext, emit, pass_app
 from inventory.readers import sync
 from inventory.register.errors import ConfigurationError
+from inventory.register.text import csv_safe
 from inventory.services import unregistered
 
 
@@ -172,7 +174,10 @@ def _show(result: Any, fmt: str, output: str | None) -> None:
     if output:
         import csv
 
-        with open(output, "w", newline="", encoding="utf-8") as fh:
+        from inventory.register.files import atomic_output
+
+        with atomic_output(Path(output)) as tmp, \
+                open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             for r in result.records():
@@ -197,9 +202,7 @@ def _csv_cell(value: Any) -> Any:
     """No cell is ever a formula when the file is opened in a spreadsheet."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return csv_safe(value)
 
 
 _format = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),

@@ -7,7 +7,7 @@ refused move raises ``MoveNotAllowedError`` before anything is changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inventory.fleet import unlock_cases
-from inventory.register import audit
+from inventory.register import audit, checks
 from inventory.register.errors import DuplicateError, MoveNotAllowedError, ValidationError
 from inventory.register.models import (
-    DEVICE_KINDS,
     HANDOVER_METHODS,
     Agency,
     Certificate,
@@ -106,6 +105,7 @@ def _apply(session: Session, device: Device, move: str, actor: str, *, at: datet
            summary: str | None, extra: dict[str, Any] | None = None,
            changes: dict[str, Any] | None = None) -> Device:
     m = check_move(device, move)
+    summary = checks.text(summary, "note", multiline=True)
     before = device_state(device)
     for key, value in (changes or {}).items():
         setattr(device, key, value)
@@ -130,16 +130,20 @@ def add_device(
     notes: str | None = None,
     at: datetime | None = None,
 ) -> Device:
-    """A new device enters the register in stock."""
-    if kind not in DEVICE_KINDS:
-        raise ValidationError(f"device kind {kind!r} is not one of {', '.join(DEVICE_KINDS)}")
-    serial = serial.strip()
-    if not serial:
+    """A new device enters the register in stock. A serial is unique across kinds: a token and
+    a SIM never share one (a SIM's serial is its ICCID)."""
+    kind = checks.kind(kind)
+    if not (serial or "").strip():
         raise ValidationError("a device needs a serial (token serial, or ICCID for a SIM)")
-    if session.scalar(select(Device.id).where(Device.kind == kind, Device.serial == serial)):
-        raise DuplicateError(f"{kind} {serial} is already in the register")
-    device = Device(kind=kind, serial=serial, status="in_stock", manufacturer=manufacturer,
-                    model=model, phone_number=phone_number, notes=notes,
+    serial = checks.serial(serial)
+    values = {name: checks.field(name, value) for name, value in (
+        ("manufacturer", manufacturer), ("model", model), ("phone_number", phone_number),
+        ("notes", notes))}
+    existing = session.scalar(select(Device.kind).where(Device.serial == serial).limit(1))
+    if existing is not None:
+        raise DuplicateError(f"serial {serial} is already in the register"
+                             + (f" (as a {existing})" if existing != kind else ""))
+    device = Device(kind=kind, serial=serial, status="in_stock", **values,
                     created_at=at or utcnow(), status_changed_at=at or utcnow())
     session.add(device)
     session.flush()
@@ -165,7 +169,8 @@ def issue(
     if method not in HANDOVER_METHODS:
         raise ValidationError(f"handover method {method!r} is not one of "
                               f"{', '.join(HANDOVER_METHODS)}")
-    if method == "postal" and not (tracking_no or "").strip():
+    tracking_no = checks.text(tracking_no, "tracking number", max_len=60)
+    if method == "postal" and not tracking_no:
         raise ValidationError(f"device {device.serial}: a postal handover needs a tracking number")
     _apply(session, device, "issue", actor, at=at, summary=f"to {holder.full_name} ({method})",
            extra={"method": method, "tracking_no": tracking_no},
@@ -253,6 +258,15 @@ class CertificateData:
     fingerprint_sha256: str | None = None
 
 
+def check_certificate(cert: CertificateData) -> CertificateData:
+    """The certificate's texts checked (serial, subject, issuer; fingerprint 64 hex digits)."""
+    serial = checks.field("certificate_serial", cert.serial, required=True)
+    assert serial is not None
+    return replace(cert, serial=serial, subject=checks.field("subject", cert.subject),
+                   issuer=checks.field("issuer", cert.issuer),
+                   fingerprint_sha256=checks.fingerprint(cert.fingerprint_sha256))
+
+
 def attach_certificate(
     session: Session,
     device: Device,
@@ -266,10 +280,11 @@ def attach_certificate(
     if device.status not in CERTIFICATE_STATES:
         raise MoveNotAllowedError(device.serial, device.status, "put a certificate on it",
                                   sorted(CERTIFICATE_STATES))
+    cert = check_certificate(cert)
     if cert.not_after <= cert.not_before:
         raise ValidationError(f"device {device.serial}: certificate {cert.serial} ends before it "
                               "starts")
-    fp = cert.fingerprint_sha256.lower() if cert.fingerprint_sha256 else None
+    fp = cert.fingerprint_sha256
     if fp and session.scalar(select(Certificate.id).where(Certificate.fingerprint_sha256 == fp)):
         raise DuplicateError(f"certificate {cert.serial} (SHA-256 {fp[:16]}…) is already in the "
                              "register")
@@ -312,26 +327,38 @@ def holder_state(holder: Holder) -> dict[str, Any]:
     return {f: getattr(holder, f) for f in HOLDER_FIELDS}
 
 
-def check_national_id(value: str) -> str:
-    """Vietnam's citizen ID (CCCD) has 12 digits; the older ID card (CMND) 9."""
-    value = value.strip()
-    if not (value.isdigit() and len(value) in (9, 12)):
-        raise ValidationError(f"national ID number {value!r} is not 12 digits (CCCD) or "
-                              "9 digits (CMND)")
-    return value
+check_national_id = checks.national_id
+
+
+def check_holder_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """A holder's texts checked (name, title, e-mail, phone, national ID)."""
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "full_name":
+            checked[key] = checks.field("holder", value, required=True)
+        elif key == "national_id":
+            checked[key] = checks.national_id(value) if value not in (None, "") else None
+        elif key in ("title", "email", "phone"):
+            checked[key] = checks.field(key, value)
+        else:
+            checked[key] = value
+    return checked
 
 
 def add_holder(session: Session, *, full_name: str, agency: Agency, actor: str,
                title: str | None = None, email: str | None = None, phone: str | None = None,
                national_id: str | None = None, at: datetime | None = None) -> Holder:
-    if not full_name.strip():
+    if not (full_name or "").strip():
         raise ValidationError("a holder needs a full name")
-    if national_id:
-        national_id = check_national_id(national_id)
-        if session.scalar(select(Holder.id).where(Holder.national_id == national_id)):
-            raise DuplicateError(f"a holder with national ID {mask_national_id(national_id)} "
+    fields = check_holder_fields({"full_name": full_name, "title": title, "email": email,
+                                  "phone": phone, "national_id": national_id})
+    full_name, title, email, phone, national_id = (
+        fields["full_name"], fields["title"], fields["email"], fields["phone"],
+        fields["national_id"])
+    if national_id and session.scalar(select(Holder.id).where(Holder.national_id == national_id)):
+        raise DuplicateError(f"a holder with national ID {mask_national_id(national_id)} "
                                  "already exists")
-    holder = Holder(full_name=full_name.strip(), name_folded=fold(full_name), title=title,
+    holder = Holder(full_name=full_name, name_folded=fold(full_name), title=title,
                     agency_id=agency.id, email=email, phone=phone, national_id=national_id,
                     created_at=at or utcnow())
     session.add(holder)
@@ -347,10 +374,14 @@ def change_holder_details(session: Session, holder: Holder, *, actor: str,
     unknown = set(changes) - set(HOLDER_FIELDS)
     if unknown:
         raise ValidationError(f"unknown holder field(s): {', '.join(sorted(unknown))}")
-    if changes.get("national_id"):
-        changes["national_id"] = check_national_id(changes["national_id"])
     if "full_name" in changes and not (changes["full_name"] or "").strip():
         raise ValidationError("a holder needs a full name")
+    changes = check_holder_fields(changes)
+    if changes.get("national_id") and changes["national_id"] != holder.national_id and \
+            session.scalar(select(Holder.id).where(Holder.national_id == changes["national_id"],
+                                                   Holder.id != holder.id)):
+        raise DuplicateError(f"a holder with national ID "
+                             f"{mask_national_id(changes['national_id'])} already exists")
     before = holder_state(holder)
     for key, value in changes.items():
         setattr(holder, key, value)
@@ -377,12 +408,13 @@ def mask_national_id(value: str | None) -> str:
 def add_agency(session: Session, *, code: str, name: str, actor: str, kind: str = "other",
                parent: Agency | None = None, contact_email: str | None = None,
                at: datetime | None = None) -> Agency:
-    code = code.strip()
-    if not code or not name.strip():
+    if not (code or "").strip() or not (name or "").strip():
         raise ValidationError("an agency needs a code and a name")
+    code = checks.field("agency_code", code, required=True)  # type: ignore[assignment]
+    name = checks.field("agency", name, required=True)  # type: ignore[assignment]
     if session.scalar(select(Agency.id).where(Agency.code == code)):
         raise DuplicateError(f"agency code {code} already exists")
-    agency = Agency(code=code, name=name.strip(), name_folded=fold(name), kind=kind,
+    agency = Agency(code=code, name=name, name_folded=fold(name), kind=kind,
                     parent_id=parent.id if parent else None,
                     level=(parent.level + 1) if parent else 0, contact_email=contact_email,
                     created_at=at or utcnow())
@@ -400,8 +432,9 @@ def rename_agency(session: Session, agency: Agency, new_name: str, *, actor: str
                   at: datetime | None = None) -> Agency:
     from inventory.register.models import AgencyHistory
 
+    new_name = checks.field("agency", new_name, required=True)  # type: ignore[assignment]
     old = agency.name
-    agency.name, agency.name_folded = new_name.strip(), fold(new_name)
+    agency.name, agency.name_folded = new_name, fold(new_name)
     session.add(AgencyHistory(agency_id=agency.id, change="rename", old_name=old,
                               new_name=agency.name, changed_at=at or utcnow(), actor=actor))
     session.flush()

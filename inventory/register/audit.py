@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from inventory.register import access
+from inventory.register import access, checks
 from inventory.register.errors import AuditChainBrokenError
 from inventory.register.models import AuditHead, Event, utcnow
+from inventory.register.text import terminal_safe
 
 GENESIS_HASH = "0" * 64
+ACTOR_MAX = checks.column_size(Event.actor) or 120
 
 
 def _canonical(value: Any) -> Any:
@@ -114,6 +116,9 @@ def record_many(session: Session, drafts: Iterable[EventDraft]) -> list[Event]:
     drafts = list(drafts)
     if not drafts:
         return []
+    for name in {d.actor for d in drafts}:
+        if len(name) > ACTOR_MAX or not name.strip() or terminal_safe(name) != name:
+            checks.actor(name)  # raises, naming what is wrong
     for d in drafts:
         access.require(session, d.actor, d.action)
     seq, prev = _claim(session, len(drafts))

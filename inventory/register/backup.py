@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from inventory.register.errors import ConfigurationError, DatabaseError
+from inventory.register.errors import ConfigurationError, DatabaseError, StorageIOError
+from inventory.register.files import atomic_output
 
 
 def _pg_url(engine: Engine) -> str:
@@ -27,22 +28,37 @@ def _pg_tool(name: str) -> str:
 
 
 def backup(engine: Engine, target: Path) -> None:
-    """Write a consistent copy of the register to ``target`` while it stays in use."""
-    if target.exists():
-        raise ConfigurationError(f"{target} exists: choose a new file for the backup")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if engine.dialect.name == "sqlite":
-        raw = engine.raw_connection()
-        try:
-            dest = sqlite3.connect(target)
-            with dest:
-                raw.driver_connection.backup(dest)  # type: ignore[union-attr]
+    """Write a consistent copy of the register to ``target`` while it stays in use. The copy
+    is written under a temporary name and renamed when complete: a full disk or an interrupted
+    backup leaves no partial file (nor SQLite's ``-journal``)."""
+    with atomic_output(target, replace=False) as tmp:
+        if engine.dialect.name == "sqlite":
+            _sqlite_copy(engine, tmp, target)
+        else:
+            _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={tmp}",
+                  _pg_url(engine)], "pg_dump", target)
+
+
+def _sqlite_copy(engine: Engine, tmp: Path, target: Path) -> None:
+    raw = engine.raw_connection()
+    dest = None
+    try:
+        dest = sqlite3.connect(tmp)
+        raw.driver_connection.backup(dest)  # type: ignore[union-attr]
+    except sqlite3.Error as err:
+        raise _sqlite_io_error(err, target) from err
+    finally:
+        if dest is not None:
             dest.close()
-        finally:
-            raw.close()
-        return
-    _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={target}",
-          _pg_url(engine)], "pg_dump")
+        raw.close()
+
+
+def _sqlite_io_error(err: sqlite3.Error, path: Path) -> StorageIOError:
+    message = str(err)
+    if "full" in message:
+        return StorageIOError(str(path), "cannot write: no space left on the device "
+                                         "(disk full)")
+    return StorageIOError(str(path), f"cannot write: {message}")
 
 
 def restore(engine: Engine, source: Path) -> None:
@@ -62,7 +78,11 @@ def restore(engine: Engine, source: Path) -> None:
           f"--dbname={_pg_url(engine)}", str(source)], "pg_restore")
 
 
-def _run(cmd: list[str], what: str) -> None:
+def _run(cmd: list[str], what: str, path: Path | None = None) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise DatabaseError(f"{what} failed: {result.stderr.strip().splitlines()[-1:]}")
+        last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+        if path is not None and "No space left" in result.stderr:
+            raise StorageIOError(str(path), "cannot write: no space left on the device "
+                                            "(disk full)")
+        raise DatabaseError(f"{what} failed: {last}")

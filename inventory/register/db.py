@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,8 +21,11 @@ from inventory.register.errors import (
     ConcurrentChangeError,
     ConfigurationError,
     DatabaseUnavailableError,
+    ReadOnlyRegisterError,
+    RegisterMissingError,
     SchemaTooNewError,
 )
+from inventory.register.files import os_error
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # The newest migration. Opening a register at this revision needs no Alembic (a third of a
@@ -48,12 +54,13 @@ def safe_url(url: str) -> str:
         return "<unparseable URL>"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, read_only: bool = False) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    if not read_only:  # a read-only register keeps the journal mode it has
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit transactions start
@@ -68,17 +75,51 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def sqlite_file(url: str) -> Path | None:
+    """The file of an embedded register's URL (None for PostgreSQL or an in-memory one)."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or \
+            parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``url``. An embedded register's file that does not exist is created only
+    when ``create`` (else ``RegisterMissingError``); one whose file or folder is not writable
+    (a read-only file system, a copy on a CD, another user's file) is opened read-only."""
     try:
         parsed = make_url(url)
     except exc.ArgumentError as err:
         raise ConfigurationError(f"not a database URL: {url!r}") from err
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(url)
+        read_only = False
+        if path is not None:
+            if not path.exists():
+                if not create:
+                    raise RegisterMissingError(str(path))
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as err:
+                    raise os_error(err, path.parent) from err
+            elif not _writable(path) or not _writable(path.parent):
+                read_only = True
+                # No writable folder: SQLite cannot make its -shm file, so the register is
+                # opened immutable (nobody can be writing to it from here either).
+                mode = "ro" if _writable(path.parent) else "ro&immutable=1"
+                parsed = parsed.set(database=f"file:{quote(str(path.resolve()))}?mode={mode}",
+                                    query={"uri": "true"})
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                                **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, read_only=read_only))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -174,24 +215,52 @@ def is_embedded(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_read_only(engine: Engine) -> bool:
+    """Whether ``make_engine`` opened this embedded register read-only."""
+    database = engine.url.database or ""
+    return is_embedded(engine) and database.startswith("file:") and "mode=ro" in database
+
+
+def where(engine: Engine) -> str:
+    """The register's file (embedded) or its URL without password, for messages."""
+    database = engine.url.database or ""
+    if is_embedded(engine) and database.startswith("file:"):
+        from urllib.parse import unquote
+
+        return unquote(database[5:].split("?", 1)[0])
+    return str(sqlite_file(str(engine.url)) or safe_url(str(engine.url)))
+
+
 class Register:
     """An open register: the engine plus a session factory whose sessions are transactions."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.read_only = is_read_only(engine)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if is_embedded(engine) \
             else engine
         self._sessions = sessionmaker(writer, expire_on_commit=False)
         self._readers = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, auto_upgrade: bool | None = None, **kwargs: Any) -> Register:
-        """Open (and, for the embedded SQLite default, create or upgrade) the register."""
-        engine = make_engine(url, **kwargs)
+    def open(cls, url: str, *, auto_upgrade: bool | None = None, create: bool = True,
+             **kwargs: Any) -> Register:
+        """Open (and, for the embedded SQLite default, create or upgrade) the register.
+
+        ``create=False`` (a register named explicitly) refuses a file that does not exist or
+        holds no register yet: only ``db upgrade`` and ``demo`` create one."""
+        engine = make_engine(url, create=create, **kwargs)
         try:
-            if stored_revision(engine) == SCHEMA_HEAD:
+            stored = stored_revision(engine)
+            if stored == SCHEMA_HEAD:
                 return cls(engine)
+            if stored is None and not create and sqlite_file(url) is not None:
+                raise RegisterMissingError(str(sqlite_file(url)))
             current = check_revision(engine)
+            if is_read_only(engine) and current != head_revision():
+                raise ConfigurationError(
+                    f"the register at {where(engine)} is read-only and at schema revision "
+                    f"{current or '(empty)'}, not {head_revision()}: it cannot be upgraded here")
             if auto_upgrade is None:
                 auto_upgrade = is_embedded(engine)
             if current != head_revision():
@@ -209,6 +278,10 @@ class Register:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back (changing nothing) on any error."""
+        if self.read_only:
+            raise ReadOnlyRegisterError(where(self.engine), "the register is read-only here (its "
+                                        "file or folder is not writable): it can be read, not "
+                                        "changed")
         try:
             with self._sessions.begin() as session:
                 if self.engine.dialect.name == "postgresql":
@@ -222,6 +295,9 @@ class Register:
                 "the device was changed by someone else meanwhile: reload and try again"
             ) from err
         except exc.OperationalError as err:
+            if "readonly database" in str(err.orig):
+                raise ReadOnlyRegisterError(where(self.engine), "the register cannot be "
+                                            "written (read-only file or file system)") from err
             raise DatabaseUnavailableError(f"database error: {err.orig}") from err
 
     @contextmanager

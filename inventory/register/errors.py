@@ -6,6 +6,7 @@ Errors carry no exit codes: the CLI maps these classes to messages and exit code
 
     TokenfleetError                 base; ``title`` is a short user-facing heading
     ├── ConfigurationError          bad settings, unreachable database, unknown option values
+    │   └── RegisterMissingError        a register named explicitly does not exist (not created)
     ├── DatabaseError
     │   ├── DatabaseUnavailableError    the database cannot be reached
     │   ├── SchemaTooNewError           the database is at a revision this code does not know
@@ -13,11 +14,15 @@ Errors carry no exit codes: the CLI maps these classes to messages and exit code
     ├── NotFoundError               unknown serial, holder, agency, request …
     ├── DuplicateError              a serial or fingerprint that already exists
     ├── ValidationError             a value that fails a check (ID number, date, e-mail …)
+    │   └── NotARegisterError           a file given as a backup is no tokenfleet register
     ├── PermissionDeniedError       the operator's role does not allow the action
     ├── MoveNotAllowedError         a lifecycle move the state machine refuses
     ├── ImportFileError             an import file that cannot be read or has bad rows
     ├── AuditChainBrokenError       ``audit verify`` found a broken or edited event
     ├── AlertRunLockedError         another ``alerts run`` holds the lock (this one did nothing)
+    ├── FileOutputError             an output file cannot be created (permission, read-only FS)
+    ├── StorageIOError              reading or writing a file failed midway (disk full, EIO)
+    │   └── ReadOnlyRegisterError       a change asked of a register opened read-only
     └── HardwareError               reader, card and PKCS#11 trouble (inventory.readers.hardware)
         ├── PcscUnavailableError        pcscd is not running / no PC/SC service
         ├── ReaderError                 a reader failed or vanished (names the reader)
@@ -39,6 +44,17 @@ class TokenfleetError(Exception):
 
 class ConfigurationError(TokenfleetError):
     title = "Configuration error"
+
+
+class RegisterMissingError(ConfigurationError):
+    """A register named with ``--db``/``TOKENFLEET_DATABASE_URL`` that does not exist: only
+    ``db upgrade`` and ``demo`` create one (a typo must not become an empty register)."""
+
+    title = "No register"
+
+    def __init__(self, where: str):
+        self.where = where
+        super().__init__(f"no register at {where}; create it with `tokenfleet db upgrade`")
 
 
 class DatabaseError(TokenfleetError):
@@ -67,6 +83,14 @@ class DuplicateError(TokenfleetError):
 
 class ValidationError(TokenfleetError):
     title = "Invalid value"
+
+
+class NotARegisterError(ValidationError):
+    title = "Not a tokenfleet register"
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        super().__init__(f"{path}: {reason}")
 
 
 class PermissionDeniedError(TokenfleetError):
@@ -116,6 +140,30 @@ class AlertRunLockedError(TokenfleetError):
     """Another alert run holds the lock; this one sent nothing (cron: a harmless overlap)."""
 
     title = "Another alert run is in progress"
+
+
+class FileOutputError(TokenfleetError):
+    """An output file or folder could not be created (sysexits EX_CANTCREAT)."""
+
+    title = "Cannot create output"
+
+    def __init__(self, path: str, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}")
+
+
+class StorageIOError(TokenfleetError):
+    """Reading or writing failed midway: disk full, device error (sysexits EX_IOERR)."""
+
+    title = "I/O error"
+
+    def __init__(self, path: str, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}")
+
+
+class ReadOnlyRegisterError(StorageIOError):
+    title = "Register is read-only"
 
 
 class HardwareError(TokenfleetError):

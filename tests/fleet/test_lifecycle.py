@@ -174,11 +174,13 @@ def test_renew_refused_unless_issued_and_duplicate_fingerprint_refused(register,
         lifecycle.renew(s, get_device(s, "T0002"), _cert("BB01", t0), actor="t")
 
 
-def test_duplicate_serial_refused_per_kind(register, world):
+def test_duplicate_serial_refused_across_kinds(register, world):
     _device_in(register, world, "in_stock")
     with pytest.raises(DuplicateError, match="T0001"), register.session() as s:
         lifecycle.add_device(s, kind="usb_token", serial="T0001", actor="t")
-    with register.session() as s:  # the same number as a SIM ICCID is another device
+    # A serial is unique across kinds: the same number as a SIM is the same device typed wrong.
+    with pytest.raises(DuplicateError, match=r"T0001 is already in the register \(as a "
+                                             r"usb_token\)"), register.session() as s:
         lifecycle.add_device(s, kind="pki_sim", serial="T0001", actor="t")
 
 

@@ -34,11 +34,15 @@ def test_autogenerate_finds_nothing(db_url):
     assert diff == []
 
 
-def test_embedded_register_is_created_on_first_use(tmp_path):
-    url = f"sqlite:///{tmp_path / 'new' / 'register.sqlite3'}"
-    result = run_tokenfleet("--db", url, "devices")
+def test_embedded_register_is_created_on_first_use(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default register (none named) is made on first use, in the user's data folder."""
+    monkeypatch.delenv("TOKENFLEET_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    result = run_tokenfleet("devices")
     assert result.code == 0, result.err
-    engine = dbmod.make_engine(url)
+    url = f"sqlite:///{tmp_path / 'data' / 'tokenfleet' / 'register.sqlite3'}"
+    engine = dbmod.make_engine(url, create=False)
     assert dbmod.current_revision(engine) == dbmod.head_revision()
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -137,7 +137,7 @@ def test_cli_writes_the_report(demo_register: Register, tmp_path: Path,
     (["--month", "2026-13"], "13 is not a month number"),
     (["--month", "October"], "is not in the form YYYY-MM"),
     (["--output", "/nonexistent-dir/fleet.xlsx"], "folder /nonexistent-dir does not exist"),
-    (["--output", "/proc/fleet.xlsx"], "cannot write the report to /proc/fleet.xlsx"),
+    (["--output", "/proc/fleet.xlsx"], "/proc/fleet.xlsx: cannot be created"),
     (["--output", "fleet.pdf"], "needs a name ending in .xlsx"),
     (["--month", "2099-01"], "has not begun yet"),
 ])
