@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,7 +14,7 @@ import click
 from sqlalchemy import Engine
 
 from inventory.register import checks, dates
-from inventory.register.config import Settings
+from inventory.register.config import Settings, default_database_url
 from inventory.register.db import Register, make_engine
 from inventory.register.errors import ValidationError
 from inventory.register.text import csv_safe
@@ -34,13 +33,12 @@ class AppContext:
     @classmethod
     def create(cls, *, db_url: str | None = None, actor: str | None = None) -> AppContext:
         settings = Settings.from_env()
-        explicit = bool(os.environ.get("TOKENFLEET_DATABASE_URL"))
         if db_url:
             settings = replace(settings, database_url=db_url)
-            explicit = True
         if actor:
             settings = replace(settings, actor=checks.actor(actor))
-        return cls(settings, explicit_db=explicit)
+        # Anything but the default embedded register was named by someone, and may be a typo.
+        return cls(settings, explicit_db=settings.database_url != default_database_url())
 
     @property
     def actor(self) -> str:

@@ -124,21 +124,26 @@ def db_backup(app: AppContext, target: Path) -> None:
 
 
 @db_group.command("restore")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask: replace the register's contents.")
 @pass_app
 def db_restore(app: AppContext, source: Path, yes: bool) -> None:
-    """Replace the register's contents with a backup, then verify its audit chain."""
+    """Replace the register with a backup: the backup is checked first (a tokenfleet register
+    of a known revision whose audit chain verifies), and the register it replaces is kept as
+    a backup beside it. Admins only (or the database owner)."""
     from inventory.register import audit, backup
 
     if not yes:
         click.confirm(f"Replace everything in {dbmod.safe_url(app.settings.database_url)} "
                       f"with {source}?", abort=True)
-    engine = dbmod.make_engine(app.settings.database_url)
+    engine = app.engine(create=True)  # restoring may create the register it restores into
     try:
-        backup.restore(engine, source)
+        result = backup.restore(engine, source, actor=app.actor)
         with Register(engine).read() as session:
-            result = audit.verify(session)
+            verified = audit.verify(session)
     finally:
         engine.dispose()
-    click.echo(f"restored from {source}: {result.events} audit events, chain intact")
+    if result.kept:
+        click.echo(f"the register as it was is kept in {result.kept}")
+    click.echo(f"restored from {source} (revision {result.revision}): {verified.events} audit "
+               "events, chain intact")

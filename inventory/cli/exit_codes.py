@@ -79,6 +79,7 @@ COMMON: tuple[ExitCode, ...] = (
     ExitCode(CONFIG, "configuration error (a bad TOKENFLEET_* value, a missing tool, a "
                      "register named with --db that does not exist)"),
     ExitCode(INTERRUPTED, "interrupted (Ctrl-C, SIGTERM): files being written are removed"),
+    ExitCode(BROKEN_PIPE, "the output's reader went away (`… | head`)"),
 )
 """What every command may exit with."""
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from inventory.register.errors import PermissionDeniedError
 from inventory.register.models import Operator
 
-ADMIN_ONLY = ("device.retire", "agency.", "operator.")
+ADMIN_ONLY = ("device.retire", "agency.", "operator.", "register.")
 POLLER_ACTIONS = ("device.lock", "device.pin_state", "certificate.seen", "unregistered.",
                   "stocktake.", "unlock_case.")
 CACHE_KEY = "tokenfleet.operators"
