@@ -1,7 +1,9 @@
 """``tokenfleet export FILE``: the whole register, one row per device, as .xlsx or .csv.
 
-Headers are names ``inventory.fleet.importing.ALIASES`` accepts, so an export re-imports as is
-(masked ID numbers are ignored by the import). Devices stream by keyset pages from
+Headers are the field names ``inventory.fleet.sheets`` reads, so an export re-imports as is and
+changes nothing: each holder is named by its stable ``holder_key`` (two officials of one agency
+may share a name), masked ID numbers are left alone, and CSV cells protected from spreadsheets
+(``csv_safe``) read back as written. Devices stream by keyset pages from
 ``iter_devices``; the holder, device and certificate details each page needs come from three
 small ``IN`` look-ups, so memory stays flat at a million devices. Text is written with
 ``write_string`` only: a holder named ``=HYPERLINK(…)`` stays text.
@@ -26,11 +28,12 @@ from inventory.register.files import atomic_output, guarded_file
 from inventory.register.models import Certificate, Device, Holder
 from inventory.register.text import csv_safe
 
-COLUMNS = ("serial", "kind", "status", "holder", "title", "national_id", "email", "phone",
+COLUMNS = ("serial", "kind", "status", "holder", "holder_key", "title", "national_id", "email",
+           "phone",
            "agency_code", "agency", "manufacturer", "model", "phone_number", "lock_count",
            "certificate_serial", "not_before", "not_after", "last_seen_at", "notes")
 DATE_COLUMNS = frozenset({"not_before", "not_after", "last_seen_at"})
-WIDTHS = {"serial": 22, "holder": 26, "title": 18, "email": 30, "agency": 40,
+WIDTHS = {"serial": 22, "holder": 26, "holder_key": 18, "title": 18, "email": 30, "agency": 40,
           "certificate_serial": 36, "not_before": 17, "not_after": 17, "last_seen_at": 17,
           "notes": 30}
 PAGE = 2000
@@ -53,8 +56,8 @@ def _records(session: Session, include_personal_data: bool) -> Iterator[list[Any
         device_ids = [r.id for r in page]
         holder_ids = sorted({r.holder_id for r in page if r.holder_id is not None})
         holders = {h[0]: h[1:] for h in session.execute(
-            select(Holder.id, Holder.title, Holder.national_id, Holder.email, Holder.phone)
-            .where(Holder.id.in_(holder_ids)))} if holder_ids else {}
+            select(Holder.id, Holder.key, Holder.title, Holder.national_id, Holder.email,
+                   Holder.phone).where(Holder.id.in_(holder_ids)))} if holder_ids else {}
         devices = {d[0]: d[1:] for d in session.execute(
             select(Device.id, Device.manufacturer, Device.model, Device.phone_number,
                    Device.notes).where(Device.id.in_(device_ids)))}
@@ -63,11 +66,11 @@ def _records(session: Session, include_personal_data: bool) -> Iterator[list[Any
                 Certificate.device_id.in_(device_ids), Certificate.status == "active"))
             .all())
         for r in page:
-            title, nid, email, phone = holders.get(r.holder_id or -1, (None,) * 4)
+            key, title, nid, email, phone = holders.get(r.holder_id or -1, (None,) * 5)
             manufacturer, model, phone_number, notes = devices[r.id]
             if nid and not include_personal_data:
                 nid = mask_national_id(nid)
-            yield [r.serial, r.kind, r.status, r.holder_name, title, nid, email, phone,
+            yield [r.serial, r.kind, r.status, r.holder_name, key, title, nid, email, phone,
                    r.agency_code, r.agency_name, manufacturer, model, phone_number,
                    r.lock_count, r.certificate_serial,
                    not_before.get(r.id) if r.certificate_serial else None, r.not_after,

@@ -15,9 +15,10 @@ from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_ap
 from inventory.desk import requests as rq
 from inventory.desk.ca_exchange import import_answer
 from inventory.desk.figures import intake_rows, list_requests, pending_requests, request_turnaround
-from inventory.fleet.importing import header_key, read_table
 from inventory.fleet.lifecycle import CertificateData, mask_national_id
 from inventory.fleet.queries import agency_by_code, get_holder
+from inventory.fleet.sheets import header_key, read_table
+from inventory.register import checks
 from inventory.register.errors import ImportFileError, RowProblem, ValidationError
 from inventory.register.models import (
     DEVICE_KINDS,
@@ -62,11 +63,10 @@ def subscribers_from_file(path: Path) -> list[rq.Subscriber]:
              if i < len(table[index])}
         if not any(v.values()):
             continue
-        kind = (v.get("kind") or "usb_token").lower().replace(" ", "_")
-        kind = "pki_sim" if "sim" in kind else kind
-        if kind not in DEVICE_KINDS:
-            problems.append(RowProblem(index + 1, f"device kind {v.get('kind')!r} is neither a "
-                                                  "USB token nor a PKI SIM"))
+        try:
+            kind = checks.kind(v["kind"]) if v.get("kind") else "usb_token"
+        except ValidationError as err:
+            problems.append(RowProblem(index + 1, str(err)))
             continue
         subs.append(rq.Subscriber(full_name=v.get("holder"), title=v.get("title"),
                                   email=v.get("email"), phone=v.get("phone"),

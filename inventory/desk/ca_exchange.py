@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.desk import requests as req_mod
-from inventory.fleet.importing import read_table
 from inventory.fleet.lifecycle import CertificateData, check_national_id, mask_national_id
+from inventory.fleet.sheets import read_table
 from inventory.register.dates import cell_date
 from inventory.register.db import Register
 from inventory.register.errors import (

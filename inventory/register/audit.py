@@ -37,6 +37,32 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def event_body(
+    *,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    device_id: int | None,
+    summary: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> str:
+    """The hashed fields but the chain position and link, serialised once. Bulk writers make
+    these before they take the write lock; only ``chain_hash`` runs while they hold it."""
+    return json.dumps(
+        [occurred_at.isoformat(timespec="microseconds"), actor, action, entity_type, entity_id,
+         device_id, summary, _canonical(before), _canonical(after)],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+    )[1:-1]
+
+
+def chain_hash(seq: int, body: str, prev_hash: str) -> str:
+    """SHA-256 over ``[seq, <body>, prev_hash]``: the same JSON array ``event_hash`` hashes."""
+    return hashlib.sha256(f'[{seq},{body},"{prev_hash}"]'.encode()).hexdigest()
+
+
 def event_hash(
     *,
     seq: int,
@@ -51,12 +77,10 @@ def event_hash(
     after: dict[str, Any] | None,
     prev_hash: str,
 ) -> str:
-    payload = json.dumps(
-        [seq, occurred_at.isoformat(timespec="microseconds"), actor, action, entity_type,
-         entity_id, device_id, summary, _canonical(before), _canonical(after), prev_hash],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    body = event_body(occurred_at=occurred_at, actor=actor, action=action,
+                      entity_type=entity_type, entity_id=entity_id, device_id=device_id,
+                      summary=summary, before=before, after=after)
+    return chain_hash(seq, body, prev_hash)
 
 
 def jsonable(state: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -24,8 +24,14 @@ from typing import Any
 from sqlalchemy import String
 
 from inventory.register.errors import ValidationError
-from inventory.register.models import DEVICE_KINDS, Agency, Certificate, Device, Holder
+from inventory.register.models import Agency, Certificate, Device, Holder
 from inventory.register.text import fold
+from inventory.vocabulary.terms import (
+    DEVICE_KIND,
+    DEVICE_KIND_SYNONYMS,
+    DEVICE_STATUS,
+    DEVICE_STATUS_SYNONYMS,
+)
 
 # C0 controls but tab/newline/CR (handled as white space), DEL, C1 controls, and the
 # bidirectional embeddings, overrides, isolates and marks.
@@ -165,24 +171,39 @@ def fingerprint(value: Any) -> str | None:
 
 # --- device kinds ------------------------------------------------------------------------------
 
-# What people write for a device kind, folded (accents, case and ``_``/``-`` do not matter):
-# "SIM ký số", "Sim ký số", "SIM PKI", "PKI SIM", "Mobile PKI", "USB Token", "Token ký số",
-# "USB ký số" and their unaccented forms.
-KIND_WORDS: dict[str, str] = {
-    **{w: "usb_token" for w in (
-        "usb token", "token", "pki token", "usb", "usb pki", "token ky so", "usb ky so",
-        "usb token ky so", "token pki", "thiet bi token", "chu ky so token", "ca token")},
-    **{w: "pki_sim" for w in (
-        "pki sim", "sim", "sim pki", "sim ky so", "mobile pki", "mobile ca", "sim ca",
-        "mobile pki sim", "sim chu ky so", "pki sim card")},
-}
+def _words(table: dict[str, tuple[str, ...]], labels: dict[str, tuple[str, str]]
+           ) -> dict[str, str]:
+    """Folded word → code, from the vocabulary's labels and synonyms (one catalogue)."""
+    found: dict[str, str] = {}
+    for code, names in table.items():
+        for name in (code, *labels.get(code, ()), *names):
+            found[_fold_word(name)] = code
+    return found
+
+
+def _fold_word(value: str) -> str:
+    return _WHITE.sub(" ", fold(value).replace("_", " ").replace("-", " ")).strip()
+
+
+KIND_WORDS = _words(DEVICE_KIND_SYNONYMS, DEVICE_KIND)
+STATUS_WORDS = _words(DEVICE_STATUS_SYNONYMS, DEVICE_STATUS)
 _ICCID = re.compile(r"89[0-9]{17,18}")
 
 
 def kind_word(value: str) -> str | None:
     """The device kind a word names (``"Sim ký số"`` → ``pki_sim``), or None."""
-    key = _WHITE.sub(" ", fold(value).replace("_", " ").replace("-", " ")).strip()
-    return key if key in DEVICE_KINDS else KIND_WORDS.get(key)
+    return KIND_WORDS.get(_fold_word(value))
+
+
+def status(value: Any) -> str:
+    """A device status as code from the words agencies write ("Đang sử dụng" → issued)."""
+    checked = text(value, "status", max_len=60, required=True)
+    assert checked is not None
+    found = STATUS_WORDS.get(_fold_word(checked))
+    if found is None:
+        raise ValidationError(f"status {checked!r} is not one of "
+                              f"{', '.join(DEVICE_STATUS_SYNONYMS)}")
+    return found
 
 
 def kind(value: Any) -> str:

@@ -18,6 +18,17 @@ DEVICE_KIND: Labels = {
     "pki_sim": ("SIM PKI", "PKI SIM"),
 }
 
+# What people write for a device kind in their own sheets and forms, beside the labels above
+# (which are understood too). Matched folded: accents, case, "_" and "-" do not matter, so
+# "Sim ký số", "SIM KY SO" and "sim-ky-so" are one word (``inventory.register.checks.kind``).
+DEVICE_KIND_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "usb_token": ("USB Token", "Token", "USB", "PKI Token", "Token PKI", "USB PKI",
+                  "Token ký số", "USB ký số", "USB Token ký số", "Thiết bị Token",
+                  "Chữ ký số Token", "CA Token"),
+    "pki_sim": ("SIM PKI", "PKI SIM", "SIM", "SIM ký số", "Sim ký số", "Mobile PKI",
+                "Mobile CA", "SIM CA", "Mobile PKI SIM", "SIM chữ ký số", "PKI SIM card"),
+}
+
 DEVICE_STATUS: Labels = {
     "in_stock": ("Trong kho", "In stock"),
     "issued": ("Đang sử dụng", "Issued"),
@@ -25,6 +36,16 @@ DEVICE_STATUS: Labels = {
     "lost": ("Bị mất", "Lost"),
     "revoked": ("Đã thu hồi", "Revoked"),
     "retired": ("Đã thanh lý", "Retired"),
+}
+
+# What agencies write for a status in their sheets, beside the labels above.
+DEVICE_STATUS_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "in_stock": ("In stock", "Trong kho", "Tồn kho", "Chưa cấp", "Chưa sử dụng"),
+    "issued": ("Issued", "Đã cấp", "Đang sử dụng", "Đã bàn giao", "Hoạt động", "Active"),
+    "locked": ("Locked", "Bị khóa", "Khóa", "Đã khóa", "Blocked"),
+    "lost": ("Lost", "Mất", "Bị mất", "Thất lạc"),
+    "revoked": ("Revoked", "Thu hồi", "Đã thu hồi"),
+    "retired": ("Retired", "Thanh lý", "Đã thanh lý", "Ngừng sử dụng"),
 }
 
 # What an operator does to a device: the moves of ``inventory.fleet.lifecycle.MOVES`` and the

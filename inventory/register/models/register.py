@@ -7,6 +7,7 @@ new status never needs a database enum migration on PostgreSQL.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -75,12 +76,22 @@ class AgencyHistory(Base):
     agency: Mapped[Agency] = relationship(back_populates="history", foreign_keys=[agency_id])
 
 
+def new_holder_key() -> str:
+    """A holder's stable key: 16 random hex digits (64 bits: no clash in a national roll-up)."""
+    return secrets.token_hex(8)
+
+
 class Holder(Base):
-    """The subscriber: an official who holds a device. ``national_id`` is personal data."""
+    """The subscriber: an official who holds a device. ``national_id`` is personal data.
+
+    ``key`` names the holder in exports and imports (never the name: two officials of one
+    agency may share a name); it is random, so registers never hand out the same one."""
 
     __tablename__ = "holders"
+    __table_args__ = (Index("ix_holders_key", "key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(32), default=new_holder_key)
     full_name: Mapped[str] = mapped_column(String(200))
     name_folded: Mapped[str] = mapped_column(String(200), index=True)
     title: Mapped[str | None] = mapped_column(String(200))
