@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from inventory.fleet import lifecycle
+from inventory.fleet import lifecycle, unlock_cases
 from inventory.fleet.importing import (
     HOLDER_STATUSES,
     IMPORT_METHOD,
@@ -38,18 +38,21 @@ from inventory.register.models import (
     Device,
     Handover,
     Holder,
+    UnlockCase,
     utcnow,
 )
 from inventory.register.models.register import new_holder_key
 from inventory.register.text import fold
 
-CHUNK = 2000  # keys per IN look-up
-BULK_MOVES = frozenset({"issue", "return_to_stock", "report_lost", "retire"})
-# lock/unlock open and close unlock cases, revoke revokes certificates: the lifecycle does those
+CHUNK = 10_000  # keys per IN look-up (SQLite allows 32,766 variables)
+BULK_MOVES = frozenset({"issue", "lock", "return_to_stock", "report_lost", "revoke", "retire"})
+# "unlock" and every move out of "locked" close the device's unlock case (found, or rebuilt from
+# its history): the lifecycle does those, after the bulk writes (imports rarely need them).
 SAME_TIME = timedelta(seconds=1)  # dates read back from a workbook may differ by microseconds
 DEFAULT_VALIDITY = timedelta(days=3 * 365)
 TABLES: dict[str, Any] = {"agency": Agency, "holder": Holder, "device": Device,
-                          "certificate": Certificate, "handover": Handover}
+                          "certificate": Certificate, "handover": Handover,
+                          "unlock_case": UnlockCase}
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -85,7 +88,16 @@ class Plan:
     actor: str
     now: datetime
     head_seq: int
+    head_hash: str
     max_ids: dict[str, int]  # SQLite: the largest id of each table when planned
+    first_ids: dict[str, int] = field(default_factory=dict)  # the smallest id planned, each
+    # what the plan read: another desk's change to one of these sends it back
+    read_devices: set[int] = field(default_factory=set)
+    read_holders: set[int] = field(default_factory=set)
+    serials: set[str] = field(default_factory=set)
+    holder_keys: set[str] = field(default_factory=set)
+    national_ids: set[str] = field(default_factory=set)
+    holder_names: set[str] = field(default_factory=set)
     new_agencies: list[dict[str, Any]] = field(default_factory=list)
     new_holders: dict[int, dict[str, Any]] = field(default_factory=dict)
     holder_changes: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(
@@ -95,6 +107,8 @@ class Plan:
     superseded: list[int] = field(default_factory=list)  # device ids whose active cert goes
     new_certificates: list[dict[str, Any]] = field(default_factory=list)
     handovers: list[dict[str, Any]] = field(default_factory=list)
+    unlock_cases: list[dict[str, Any]] = field(default_factory=list)
+    revoked: list[int] = field(default_factory=list)  # device ids whose certificates go
     events: list[PlannedEvent] = field(default_factory=list)
     tails: list[Tail] = field(default_factory=list)
     outcomes: dict[int, str] = field(default_factory=dict)  # line → created/updated/unchanged
@@ -119,6 +133,7 @@ class Plan:
 @dataclass
 class Snapshot:
     head_seq: int
+    head_hash: str
     agencies: dict[int, dict[str, Any]]
     by_code: dict[str, int]
     by_name: dict[str, int]
@@ -132,11 +147,14 @@ class Snapshot:
 
 
 def _rows(conn: Connection, stmt: Any) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    result = conn.execute(stmt)
+    keys = list(result.keys())
+    return [dict(zip(keys, r, strict=True)) for r in result.all()]
 
 
 def read_snapshot(conn: Connection, rows: list[ImportRow]) -> Snapshot:
-    head = conn.scalar(select(AuditHead.last_seq).where(AuditHead.id == 1)) or 0
+    head = conn.execute(select(AuditHead.last_seq, AuditHead.last_hash)
+                        .where(AuditHead.id == 1)).one()
     agencies = {a["id"]: a for a in _rows(conn, select(
         Agency.id, Agency.code, Agency.name, Agency.name_folded, Agency.active,
         Agency.merged_into_id).order_by(Agency.id))}
@@ -177,7 +195,8 @@ def read_snapshot(conn: Connection, rows: list[ImportRow]) -> Snapshot:
     max_ids = {name: conn.scalar(select(func.coalesce(func.max(model.id), 0))) or 0
                for name, model in TABLES.items()}
     return Snapshot(
-        head_seq=head, agencies=agencies, by_code=by_code, by_name=by_name, devices=devices,
+        head_seq=head.last_seq, head_hash=head.last_hash, agencies=agencies, by_code=by_code,
+        by_name=by_name, devices=devices,
         certificates=certificates, holders=holders,
         by_key={h["key"]: h["id"] for h in holders.values() if h["key"]},
         by_national_id={h["national_id"]: h["id"] for h in holders.values()
@@ -187,15 +206,26 @@ def read_snapshot(conn: Connection, rows: list[ImportRow]) -> Snapshot:
 
 # --- ids -------------------------------------------------------------------------------------
 
-class Ids:
-    """New rows' ids: reserved from PostgreSQL's sequences (never handed out twice), or after
-    SQLite's largest id (the writer checks, under the lock, that nobody took them)."""
+SQLITE_ID_GAP = 10_000  # ids left free for other desks' rows while the plan is made
 
-    def __init__(self, conn: Connection | None, max_ids: dict[str, int]):
-        self.conn, self.next = conn, dict(max_ids)
+
+class Ids:
+    """New rows' ids: reserved from PostgreSQL's sequences (never handed out twice), or on
+    SQLite a gap above the largest id, so other desks adding rows meanwhile do not take them
+    (the writer checks under the lock that none did)."""
+
+    def __init__(self, conn: Connection | None, max_ids: dict[str, int], gap: int = 0):
+        self.conn = conn
+        self.next = {name: largest + gap for name, largest in max_ids.items()}
+        self.first: dict[str, int] = {}
         self.reserved: dict[str, list[int]] = {name: [] for name in TABLES}
 
     def take(self, table: str) -> int:
+        taken = self._take(table)
+        self.first.setdefault(table, taken)
+        return taken
+
+    def _take(self, table: str) -> int:
         if self.conn is not None:
             if not self.reserved[table]:
                 name = TABLES[table].__tablename__
@@ -375,7 +405,13 @@ class Planner:
         moves += path
         if "issue" in moves and holder_id is None:
             raise _RowRefused(f"serial {row.serial}: to issue it the row needs a holder")
-        split = next((i for i, m in enumerate(moves) if m not in BULK_MOVES), len(moves))
+        # Bulk moves stop at an unlock, or at any move out of "locked" (it closes the device's
+        # unlock case): the lifecycle does those, after the bulk writes.
+        statuses = [state["status"]]
+        for m in moves:
+            statuses.append(lifecycle.MOVES[m].target)
+        split = next((i for i, m in enumerate(moves)
+                      if m not in BULK_MOVES or statuses[i] == "locked"), len(moves))
         bulk, tail = moves[:split], moves[split:]
         # the certificate goes on where the device last is in a state that may take one
         cert_at = None
@@ -392,13 +428,26 @@ class Planner:
             state["agency_id"] = holder_agency  # devices follow their holder to a new agency
         if cert_at == 0:
             events += cert_events
-        handovers = []
+        handovers: list[dict[str, Any]] = []
+        cases: list[dict[str, Any]] = []
+        revoked = False
         for i, move in enumerate(bulk, start=1):
             before = dict(state)
             state["status"] = lifecycle.MOVES[move].target
             extra: dict[str, Any] = {}
             summary = "import"
-            if move == "issue":
+            if move == "lock":  # as lifecycle.lock: the case opens, the lock-out counts
+                case = unlock_cases.opening_case(
+                    device_id=did, agency_id=state["agency_id"], holder_id=state["holder_id"],
+                    actor=plan.actor, reason=summary, at=plan.now)
+                cases.append(case)
+                events.append(PlannedEvent("unlock_case.open", "unlock_case", None, did,
+                                           f"{row.serial} locked",
+                                           None, unlock_cases.case_state(case)))
+                state["lock_count"] += 1
+            elif move == "revoke":
+                revoked = True  # its active certificates are revoked with it
+            elif move == "issue":
                 assert holder_id is not None
                 state["holder_id"], state["agency_id"] = holder_id, holder_agency
                 extra = {"method": IMPORT_METHOD, "tracking_no": None}
@@ -478,6 +527,15 @@ class Planner:
         for h in handovers:
             h["id"] = self.ids.take("handover")
         plan.handovers += handovers
+        for case in cases:
+            case["id"] = self.ids.take("unlock_case")
+            for e in events:
+                if e.action == "unlock_case.open" and e.entity_id is None:
+                    e.entity_id = case["id"]
+                    break
+        plan.unlock_cases += cases
+        if revoked:
+            plan.revoked.append(did)
         plan.events += events
         if tail:
             plan.tails.append(Tail(row.line, did, tail, lock_target))
@@ -545,13 +603,23 @@ def _plan_on(conn: Connection, rows: list[ImportRow], *, actor: str, dry_run: bo
     if progress:
         progress("resolving", 0, len(rows))
     snap = read_snapshot(conn, rows)
-    plan = Plan(actor=actor, now=utcnow(), head_seq=snap.head_seq, max_ids=snap.max_ids)
+    plan = Plan(actor=actor, now=utcnow(), head_seq=snap.head_seq, head_hash=snap.head_hash,
+                max_ids=snap.max_ids)
     reserve = conn if conn.dialect.name == "postgresql" and not dry_run else None
-    planner = Planner(snap, plan, Ids(reserve, snap.max_ids))
+    ids = Ids(reserve, snap.max_ids, gap=SQLITE_ID_GAP if reserve is None and not dry_run
+              else 0)
+    planner = Planner(snap, plan, ids)
     for n, row in enumerate(rows):
         if progress and n % 5000 == 0:
             progress("resolving", n, len(rows))
         planner.row(row)
+    plan.first_ids = ids.first
+    plan.read_devices = {d["id"] for d in snap.devices.values()}
+    plan.read_holders = set(snap.holders) - set(plan.new_holders)
+    plan.serials = {r.serial for r in rows}
+    plan.holder_keys = {r.holder_key for r in rows if r.holder_key}
+    plan.national_ids = {r.national_id for r in rows if r.national_id}
+    plan.holder_names = {fold(r.holder) for r in rows if r.holder}
     plan.events[:0] = [
         PlannedEvent("agency.add", "agency", a["id"], None, None, None,
                      {"code": a["code"], "name": a["name"], "parent_id": None})

@@ -140,9 +140,12 @@ def _check_row(sheet: Sheet, line: int, raw: list[Any], problems: list[RowProble
                ) -> ImportRow | None:
     row = ImportRow(line, serial="")
     bad = False
+    width = len(raw)
     for index, name in sheet.columns.items():
-        value = raw[index] if index < len(raw) else None
+        value = raw[index] if index < width else None
         try:
+            if value is None or value == "":
+                continue  # an empty cell gives nothing
             _cell(row, name, value)
         except ValidationError as err:
             problems.append(RowProblem(line, f"{sheet.where(index)}: {err}"))

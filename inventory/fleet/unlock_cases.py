@@ -27,11 +27,22 @@ def _source(actor: str, reason: str | None) -> str:
     return "poller" if "poll" in f"{actor} {reason or ''}".lower() else "reported"
 
 
-def case_state(case: UnlockCase) -> dict[str, Any]:
-    return {"device_id": case.device_id, "agency_id": case.agency_id, "source": case.source,
-            "opened_at": case.opened_at, "brought_by": case.brought_by,
-            "brought_at": case.brought_at, "unlock_method": case.unlock_method,
-            "closed_at": case.closed_at, "outcome": case.outcome}
+CASE_FIELDS = ("device_id", "agency_id", "source", "opened_at", "brought_by", "brought_at",
+               "unlock_method", "closed_at", "outcome")
+
+
+def case_state(case: UnlockCase | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(case, dict):
+        return {f: case.get(f) for f in CASE_FIELDS}
+    return {f: getattr(case, f) for f in CASE_FIELDS}
+
+
+def opening_case(*, device_id: int, agency_id: int | None, holder_id: int | None, actor: str,
+                 reason: str | None, at: datetime) -> dict[str, Any]:
+    """The case a lock opens, as column values (the lifecycle and bulk imports share it)."""
+    return {"device_id": device_id, "agency_id": agency_id, "holder_id": holder_id,
+            "opened_at": at, "opened_by": actor, "source": _source(actor, reason),
+            "lock_reason": reason}
 
 
 def open_case_of(session: Session, device: Device) -> UnlockCase | None:
@@ -46,9 +57,9 @@ def case_on_lock(session: Session, device: Device, *, actor: str, reason: str | 
     existing = open_case_of(session, device)
     if existing is not None:  # cannot happen through MOVES, but never open two
         return existing
-    case = UnlockCase(device_id=device.id, agency_id=device.agency_id, holder_id=device.holder_id,
-                      opened_at=at or utcnow(), opened_by=actor, source=_source(actor, reason),
-                      lock_reason=reason)
+    case = UnlockCase(**opening_case(device_id=device.id, agency_id=device.agency_id,
+                                     holder_id=device.holder_id, actor=actor, reason=reason,
+                                     at=at or utcnow()))
     session.add(case)
     session.flush()
     audit.record(session, actor=actor, action="unlock_case.open", entity_type="unlock_case",

@@ -27,14 +27,25 @@ GENESIS_HASH = "0" * 64
 ACTOR_MAX = checks.column_size(Event.actor) or 120
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
+        return {k if isinstance(k, str) else str(k):
+                v if isinstance(v, _PLAIN) else _canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
+        return [v if isinstance(v, _PLAIN) else _canonical(v) for v in value]
     return value
+
+
+def _iso(value: Any) -> Any:
+    """``json.dumps``'s fallback: what ``_canonical`` makes of a value JSON has no type for."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def event_body(
@@ -51,10 +62,10 @@ def event_body(
 ) -> str:
     """The hashed fields but the chain position and link, serialised once. Bulk writers make
     these before they take the write lock; only ``chain_hash`` runs while they hold it."""
-    return json.dumps(
+    return json.dumps(  # the C encoder; datetimes through _iso, as _canonical writes them
         [occurred_at.isoformat(timespec="microseconds"), actor, action, entity_type, entity_id,
-         device_id, summary, _canonical(before), _canonical(after)],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+         device_id, summary, before, after],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_iso,
     )[1:-1]
 
 

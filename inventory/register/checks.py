@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import String
@@ -65,13 +66,18 @@ def text(value: Any, what: str, *, max_len: int | None = None, multiline: bool =
             raise ValidationError(f"{what} is empty")
         return None
     raw = value if isinstance(value, str) else str(value)
-    if not unicodedata.is_normalized("NFC", raw):
-        raw = unicodedata.normalize("NFC", raw)
-    bad = _FORBIDDEN.search(raw)
-    if bad:
-        raise ValidationError(f"{what} contains {_describe(bad.group())}, which is not "
-                              "allowed in text")
-    cleaned = _LINE_BREAKS.sub("\n", raw).strip() if multiline else _WHITE.sub(" ", raw).strip()
+    if raw.isprintable() and "  " not in raw and (
+            raw.isascii() or unicodedata.is_normalized("NFC", raw)):
+        cleaned = raw.strip()  # the usual cell: no control, bidi or odd white space
+    else:
+        if not unicodedata.is_normalized("NFC", raw):
+            raw = unicodedata.normalize("NFC", raw)
+        bad = _FORBIDDEN.search(raw)
+        if bad:
+            raise ValidationError(f"{what} contains {_describe(bad.group())}, which is not "
+                                  "allowed in text")
+        cleaned = _LINE_BREAKS.sub("\n", raw).strip() if multiline \
+            else _WHITE.sub(" ", raw).strip()
     if not cleaned:
         if required:
             raise ValidationError(f"{what} is empty")
@@ -190,16 +196,22 @@ STATUS_WORDS = _words(DEVICE_STATUS_SYNONYMS, DEVICE_STATUS)
 _ICCID = re.compile(r"89[0-9]{17,18}")
 
 
+@lru_cache(maxsize=4096)
 def kind_word(value: str) -> str | None:
     """The device kind a word names (``"Sim ký số"`` → ``pki_sim``), or None."""
     return KIND_WORDS.get(_fold_word(value))
+
+
+@lru_cache(maxsize=4096)
+def _status_word(value: str) -> str | None:
+    return STATUS_WORDS.get(_fold_word(value))
 
 
 def status(value: Any) -> str:
     """A device status as code from the words agencies write ("Đang sử dụng" → issued)."""
     checked = text(value, "status", max_len=60, required=True)
     assert checked is not None
-    found = STATUS_WORDS.get(_fold_word(checked))
+    found = _status_word(checked)
     if found is None:
         raise ValidationError(f"status {checked!r} is not one of "
                               f"{', '.join(DEVICE_STATUS_SYNONYMS)}")

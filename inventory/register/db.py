@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, exc, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -276,14 +276,17 @@ class Register:
         return cls(engine)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed on success, rolled back (changing nothing) on any error."""
+    def session(self, connection: Connection | None = None) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back (changing nothing) on any error.
+
+        ``connection``: run it on this connection (a bulk import stages rows in temporary
+        tables of its own connection first, then writes them in this transaction)."""
         if self.read_only:
             raise ReadOnlyRegisterError(where(self.engine), "the register is read-only here (its "
                                         "file or folder is not writable): it can be read, not "
                                         "changed")
         try:
-            with self._sessions.begin() as session:
+            with self._begin(connection) as session:
                 if self.engine.dialect.name == "postgresql":
                     # Writers queue here first, as SQLite's BEGIN IMMEDIATE makes them do: every
                     # change appends to the one audit chain anyway, and taking this lock before
@@ -299,6 +302,18 @@ class Register:
                 raise ReadOnlyRegisterError(where(self.engine), "the register cannot be "
                                             "written (read-only file or file system)") from err
             raise DatabaseUnavailableError(f"database error: {err.orig}") from err
+
+    @contextmanager
+    def _begin(self, connection: Connection | None) -> Iterator[Session]:
+        if connection is None:
+            with self._sessions.begin() as session:
+                yield session
+            return
+        if is_embedded(self.engine):
+            connection.execution_options(sqlite_begin="IMMEDIATE")
+        with connection.begin(), Session(bind=connection, expire_on_commit=False) as session:
+            yield session  # the session joins the connection's transaction, which commits
+            session.flush()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

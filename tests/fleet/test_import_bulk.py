@@ -75,15 +75,19 @@ def test_speed_one_chain_all_rows(register: Register, tmp_path: Path) -> None:
         assert get_device(s, "TK000003").active_certificate is not None  # lost keeps its cert
 
 
-def test_speed_no_write_lock_while_planning(register: Register, db_url: str, tmp_path: Path
-                                            ) -> None:
+@pytest.mark.parametrize(("serial", "attempts"), [("OTHER-DESK", 1), ("TK000007", 2)])
+def test_speed_no_write_lock_while_planning(register: Register, db_url: str, tmp_path: Path,
+                                            serial: str, attempts: int) -> None:
+    """Another desk writes while the import plans: it is not kept waiting. A write that
+    touches nothing the plan read leaves the plan standing; one that adds a serial of the file
+    sends the import back to plan again, and the row then updates that device."""
     other = Register.open(db_url)  # another desk: its own engine, like another process
     written: list[str] = []
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage == "resolving" and done == total and not written:
             with other.session() as s:  # would wait (and time out) if the import held the lock
-                lifecycle.add_device(s, kind="usb_token", serial="OTHER-DESK", actor="desk2")
+                lifecycle.add_device(s, kind="usb_token", serial=serial, actor="desk2")
             written.append("yes")
 
     try:
@@ -91,27 +95,33 @@ def test_speed_no_write_lock_while_planning(register: Register, db_url: str, tmp
                                        progress=progress)
     finally:
         other.dispose()
-    assert written and result.attempts == 2  # the other desk's write made it plan again
+    assert written and result.attempts == attempts
+    assert (result.created, result.updated) == ((30, 0) if attempts == 1 else (29, 1))
     with register.read() as s:
-        assert get_device(s, "OTHER-DESK").status == "in_stock"
-        assert s.scalar(select(func.count()).select_from(Device)) == 31
+        assert s.scalar(select(func.count()).select_from(Device)) == 31 - (attempts - 1)
+        assert get_device(s, serial).serial == serial  # one device, not two
         audit.verify(s)
 
 
 def test_speed_all_or_nothing_when_a_late_row_fails(register: Register, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """A row the lifecycle refuses while writing undoes the bulk part too."""
+    """Unlocks go through the lifecycle after the bulk writes; one it refuses undoes all."""
     from inventory.fleet import unlock_cases
 
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise lifecycle.ValidationError("the desk refuses this lock")
-
-    monkeypatch.setattr(unlock_cases, "case_on_lock", refuse)
-    with pytest.raises(importing.ImportFileError, match="the desk refuses this lock"):
-        importing.import_file(register, sheet(tmp_path / "a.csv", 12), actor="t")
+    locked = ["Bị khóa"]
+    importing.import_file(register, sheet(tmp_path / "a.csv", 6, statuses=locked), actor="t")
     with register.read() as s:
-        assert s.scalar(select(func.count()).select_from(Device)) == 0
-        assert s.scalar(select(func.count()).select_from(Event)) == 0
-    result = importing.import_file(register, sheet(tmp_path / "a.csv", 12), actor="t",
-                                   skip_invalid=True)
-    assert result.created == 10 and [p.row for p in result.problems] == [4, 10]
+        chain = s.scalar(select(func.count()).select_from(Event))
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise lifecycle.ValidationError("the desk refuses this unlock")
+
+    monkeypatch.setattr(unlock_cases, "case_on_unlock", refuse)
+    unlocked = sheet(tmp_path / "b.csv", 8, statuses=["Đang sử dụng"])  # 6 unlocks, 2 new
+    with pytest.raises(importing.ImportFileError, match="the desk refuses this unlock"):
+        importing.import_file(register, unlocked, actor="t")
+    with register.read() as s:
+        assert s.scalar(select(func.count()).select_from(Device)) == 6
+        assert s.scalar(select(func.count()).select_from(Event)) == chain
+    result = importing.import_file(register, unlocked, actor="t", skip_invalid=True)
+    assert result.created == 2 and [p.row for p in result.problems] == [2, 3, 4, 5, 6, 7]
