@@ -4,16 +4,18 @@ each row asks for — made outside the write lock, so other desks keep working m
 The snapshot is read in one read transaction: every agency (a few thousand at most), and the
 devices, active certificates and holders the file names, by ``IN`` look-ups of a few thousand
 keys each. The plan gives every new row its id up front (PostgreSQL: reserved from the
-sequences; SQLite: after the largest id, checked again under the lock), builds the audit events
-with their serialised bodies (``audit.event_body``), and remembers the chain position it was
-made at: if another desk appended since, the writer asks for a new plan.
+sequences; SQLite: a gap above the largest id, checked again under the lock), builds the audit
+events with their serialised bodies (``audit.event_body``), and remembers what it read and the
+chain position it was made at, so the writer can tell whether other desks' work since touches it.
+The row types of an import (``ImportRow``) and the state machine's paths live here too.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +23,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from inventory.fleet import lifecycle, unlock_cases
-from inventory.fleet.importing import (
-    HOLDER_STATUSES,
-    IMPORT_METHOD,
-    ImportRow,
-    Progress,
-    move_path,
-)
 from inventory.register import audit, checks
 from inventory.register.db import Register
 from inventory.register.errors import RowProblem, ValidationError
@@ -43,6 +38,60 @@ from inventory.register.models import (
 )
 from inventory.register.models.register import new_holder_key
 from inventory.register.text import fold
+
+HOLDER_STATUSES = {"issued", "locked", "lost"}
+IMPORT_METHOD = "in_person"
+HOLDER_KEY = re.compile(r"[A-Za-z0-9_-]{4,32}")
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: stages are "reading", "checking", "resolving", "writing"."""
+
+
+@dataclass
+class ImportRow:
+    """One checked row of the file: every value is what the register would store."""
+
+    line: int  # 1-based row number in the file
+    serial: str
+    kind: str | None = None  # as the row says it
+    kind_guess: str | None = None  # from an ICCID-shaped serial or the serial's header
+    status: str | None = None
+    holder: str | None = None
+    holder_key: str | None = None
+    national_id: str | None = None  # unmasked only
+    national_id_tail: str | None = None  # the visible digits of a masked one (********4567)
+    title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    agency_code: str | None = None
+    agency: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    phone_number: str | None = None
+    notes: str | None = None
+    certificate_serial: str | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    lock_count: int | None = None
+    last_seen_at: datetime | None = None
+
+
+
+# --- the state machine's paths ---------------------------------------------------------------
+
+def move_path(source: str, target: str) -> list[str] | None:
+    """The shortest chain of allowed moves from one status to another (BFS over MOVES)."""
+    queue: deque[tuple[str, list[str]]] = deque([(source, [])])
+    seen = {source}
+    while queue:
+        status, path = queue.popleft()
+        if status == target:
+            return path
+        for move in lifecycle.MOVES.values():
+            if status in move.sources and move.target not in seen:
+                seen.add(move.target)
+                queue.append((move.target, [*path, move.name]))
+    return None
+
 
 CHUNK = 10_000  # keys per IN look-up (SQLite allows 32,766 variables)
 BULK_MOVES = frozenset({"issue", "lock", "return_to_stock", "report_lost", "revoke", "retire"})

@@ -35,8 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from inventory.fleet import lifecycle
-from inventory.fleet.import_plan import TABLES, Plan, make_plan
-from inventory.fleet.importing import ImportRow, Progress
+from inventory.fleet.import_plan import TABLES, ImportRow, Plan, Progress, make_plan
 from inventory.register import access, audit
 from inventory.register.db import Register
 from inventory.register.errors import RowProblem, TokenfleetError

@@ -21,54 +21,23 @@ matched on the ``holder_key`` column the export writes.
 
 from __future__ import annotations
 
-import re
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from inventory.fleet import lifecycle
+from inventory.fleet import import_plan, import_write
+from inventory.fleet.import_plan import (
+    HOLDER_KEY,
+    HOLDER_STATUSES,
+    IMPORT_METHOD,
+    ImportRow,
+    Progress,
+    move_path,
+)
 from inventory.fleet.sheets import ColumnUse, Sheet, read_sheet, text_cell
 from inventory.register import checks, dates
 from inventory.register.db import Register
 from inventory.register.errors import ImportFileError, RowProblem, ValidationError
-
-HOLDER_STATUSES = {"issued", "locked", "lost"}
-IMPORT_METHOD = "in_person"
-HOLDER_KEY = re.compile(r"[A-Za-z0-9_-]{4,32}")
-Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: stages are "reading", "checking", "resolving", "writing"."""
-
-
-@dataclass
-class ImportRow:
-    """One checked row of the file: every value is what the register would store."""
-
-    line: int  # 1-based row number in the file
-    serial: str
-    kind: str | None = None  # as the row says it
-    kind_guess: str | None = None  # from an ICCID-shaped serial or the serial's header
-    status: str | None = None
-    holder: str | None = None
-    holder_key: str | None = None
-    national_id: str | None = None  # unmasked only
-    national_id_tail: str | None = None  # the visible digits of a masked one (********4567)
-    title: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    agency_code: str | None = None
-    agency: str | None = None
-    manufacturer: str | None = None
-    model: str | None = None
-    phone_number: str | None = None
-    notes: str | None = None
-    certificate_serial: str | None = None
-    not_before: datetime | None = None
-    not_after: datetime | None = None
-    lock_count: int | None = None
-    last_seen_at: datetime | None = None
 
 
 @dataclass
@@ -209,29 +178,11 @@ def check_rows(sheet: Sheet, progress: Progress | None = None
     return rows, problems, warnings
 
 
-# --- the state machine's paths ---------------------------------------------------------------
-
-def move_path(source: str, target: str) -> list[str] | None:
-    """The shortest chain of allowed moves from one status to another (BFS over MOVES)."""
-    queue: deque[tuple[str, list[str]]] = deque([(source, [])])
-    seen = {source}
-    while queue:
-        status, path = queue.popleft()
-        if status == target:
-            return path
-        for move in lifecycle.MOVES.values():
-            if status in move.sources and move.target not in seen:
-                seen.add(move.target)
-                queue.append((move.target, [*path, move.name]))
-    return None
-
-
 # --- the whole import --------------------------------------------------------------------------
 
 def import_file(register: Register, path: Path, *, actor: str, dry_run: bool = False,
                 skip_invalid: bool = False, progress: Progress | None = None) -> ImportResult:
     """Import ``path`` into the register (see the module's docstring)."""
-    from inventory.fleet import import_plan, import_write  # they build on this module
 
     if progress:
         progress("reading", 0, 1)
@@ -274,3 +225,7 @@ def _count(result: ImportResult, plan: Any, problems: list[RowProblem]) -> None:
     result.holders_updated = len(plan.holder_changes)
     result.agencies_created = len(plan.new_agencies)
     result.problems = sorted(problems + plan.problems, key=lambda p: p.row)
+
+
+__all__ = ["HOLDER_STATUSES", "IMPORT_METHOD", "ImportFileError", "ImportResult", "ImportRow",
+           "Progress", "check_rows", "import_file", "move_path"]

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, select, text, update
 
 from inventory.fleet import importing
 from inventory.register.db import Register, make_engine
@@ -120,8 +120,8 @@ def core_insert_floor(source_url: str, target_url: str) -> float:
             rows = tables[model]
             for i in range(0, len(rows), 10_000):
                 conn.execute(insert(model), rows[i:i + 10_000])
-        conn.execute(AuditHead.__table__.update().values(last_seq=head["last_seq"],
-                                                         last_hash=head["last_hash"]))
+        conn.execute(update(AuditHead).values(last_seq=head["last_seq"],
+                                              last_hash=head["last_hash"]))
     elapsed = time.perf_counter() - t0
     target.dispose()
     return elapsed
@@ -132,7 +132,9 @@ class OtherDesk(threading.Thread):
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
-        self.url, self.stop, self.waits, self.errors = url, threading.Event(), [], []
+        self.url, self.stop = url, threading.Event()
+        self.waits: list[float] = []
+        self.errors: list[str] = []
 
     def run(self) -> None:
         from inventory.fleet import lifecycle

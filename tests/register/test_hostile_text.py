@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from inventory.cli import main
 from inventory.fleet import lifecycle
@@ -140,7 +140,7 @@ def test_lost_or_mangled_values_checks_reach_every_front_end(register: Register)
     for call in (
         lambda s: lifecycle.add_device(s, kind="usb_token", serial="A\u202eB", actor="t"),
         lambda s: lifecycle.add_holder(s, full_name="Lê\x07An", agency=agency, actor="t"),
-        lambda s: lifecycle.change_holder_details(s, s.get(Holder, holder.id), actor="t",
+        lambda s: lifecycle.change_holder_details(s, s.get_one(Holder, holder.id), actor="t",
                                                   email="x\x00@y"),
         lambda s: lifecycle.add_agency(s, code="X\x1b", name="Sở X", actor="t"),
         lambda s: lifecycle.rename_agency(s, agency, "A" * 301, actor="t"),
@@ -157,7 +157,7 @@ def test_lost_or_mangled_values_duplicate_id_on_edit(register: Register) -> None
                              national_id="001203004567")
         other = lifecycle.add_holder(s, full_name="Lê Bình", agency=agency, actor="t")
     with pytest.raises(DuplicateError, match=r"\*+4567"), register.session() as s:
-        lifecycle.change_holder_details(s, s.get(Holder, other.id), actor="t",
+        lifecycle.change_holder_details(s, s.get_one(Holder, other.id), actor="t",
                                         national_id="001203004567")
 
 
@@ -170,8 +170,7 @@ def test_lost_or_mangled_values_terminal_output_escapes_control_characters(
         holder = lifecycle.add_holder(s, full_name="Lê An", agency=agency, actor="t")
         holder_id = holder.id
     with register.engine.begin() as conn:
-        conn.execute(Holder.__table__.update().values(
-            full_name="Lê \x1b[2J\x1b[31mAn\u202e\x9b"))
+        conn.execute(update(Holder).values(full_name="Lê \x1b[2J\x1b[31mAn\u202e\x9b"))
     main_pty, child_pty = pty.openpty()
     env = {**os.environ, "TOKENFLEET_DATABASE_URL": db_url, "COLUMNS": "200"}
     tokenfleet = str(Path(sys.executable).with_name("tokenfleet"))
