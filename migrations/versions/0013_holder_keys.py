@@ -32,5 +32,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_holders_key", table_name="holders")
-    with op.batch_alter_table("holders", schema=None) as batch_op:
-        batch_op.drop_column("key")
+    # Not a batch copy (SQLite would drop and rebuild holders, which other tables reference):
+    # both databases drop a column that no index or constraint uses.
+    op.execute('ALTER TABLE holders DROP COLUMN "key"')
