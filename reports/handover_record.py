@@ -2,7 +2,9 @@
 
 Each record is one worksheet holding two identical copies, one for each side, separated by a cut
 line, each with its signature blocks ("ĐẠI DIỆN BÊN GIAO" / "ĐẠI DIỆN BÊN NHẬN"). The sheet is set
-up to print on one A4 page. Text is always written as text, never as a formula.
+up to print on one A4 page. Text is always written as text, never as a formula. The record is a
+Vietnamese administrative form: device kinds, handover methods and dates are written by
+``inventory.vocabulary`` in Vietnamese.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from xlsxwriter.worksheet import Worksheet
 from inventory.desk.handovers import HandoverRecord
 from inventory.register.errors import ConfigurationError, ValidationError
 from inventory.register.files import GuardedFile, atomic_output, guarded_file
+from inventory.vocabulary import Vocabulary
 
 GIVER = "Sở Thông tin và Truyền thông (Trung tâm Công nghệ thông tin và Truyền thông)"
 COPY_LABELS = ("Bản 1: Bên giao giữ", "Bản 2: Bên nhận giữ")
 LINE_HEADERS = ("STT", "Họ và tên", "Chức vụ", "Số CCCD", "Loại thiết bị", "Số serial thiết bị",
                 "Serial chứng thư số", "Hạn chứng thư")
 WIDTHS = (5, 24, 18, 14, 11, 20, 26, 12)
-DEVICE_KIND_LABELS = {"usb_token": "USB Token", "pki_sim": "SIM PKI"}
+WORDS = Vocabulary("vi")
 PDF_TIMEOUT_S = 120
 
 
@@ -113,7 +116,7 @@ def _copy(ws: Worksheet, fmt: dict[str, Any], r: HandoverRecord, top: int, copy_
         f"BÊN GIAO: {GIVER}",
         f"BÊN NHẬN: {r.agency_name}" + (f" — Ông/Bà {r.receiver_name}"
                                        if r.receiver_name != r.agency_name else ""),
-        f"Hình thức bàn giao: {r.method_label}"
+        f"Hình thức bàn giao: {WORDS.term('handover_method', r.method)}"
         + (f"; số hiệu bưu gửi: {r.tracking_no}" if r.tracking_no else ""),
     ]
     if r.request_id:
@@ -130,9 +133,8 @@ def _copy(ws: Worksheet, fmt: dict[str, Any], r: HandoverRecord, top: int, copy_
     for n, line in enumerate(r.lines, start=1):
         row += 1
         values = (str(n), line.holder_name, line.title or "", line.national_id,
-                  DEVICE_KIND_LABELS.get(line.device_kind, line.device_kind), line.device_serial,
-                  line.certificate_serial or "",
-                  f"{line.certificate_not_after:%d/%m/%Y}" if line.certificate_not_after else "")
+                  WORDS.term("device_kind", line.device_kind), line.device_serial,
+                  line.certificate_serial or "", WORDS.date(line.certificate_not_after))
         for col, value in enumerate(values):
             ws.write_string(row, col, value, fmt["cell"])
     row += 2

@@ -1,14 +1,19 @@
-"""Every word the monthly report prints, in Vietnamese (the default) and English.
+"""The monthly report's own words (sheet names, titles, figures, column heads), in Vietnamese
+(the default) and English.
 
-Kept in one table per language so a translator edits one place and a missing key fails a test
-rather than showing an English word in a Vietnamese workbook.
+Domain words — device kinds, statuses, audit actions — and the way numbers and dates read come
+from ``inventory.vocabulary`` (``Labels`` is a ``Vocabulary``), so the workbook names things as
+the TUI and the digests do. A key missing from one language fails a test rather than showing an
+English word in a Vietnamese workbook.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-LANGUAGES = ("vi", "en")
+from inventory.vocabulary import LANGUAGES, Vocabulary
+
+__all__ = ["LANGUAGES", "Labels"]
 
 VI: dict[str, str] = {
     # sheets (Excel allows 31 characters, no []:*?/\)
@@ -37,8 +42,7 @@ VI: dict[str, str] = {
     "col.this_month": "Tháng {month}",
     "col.prev_month": "Tháng {month}",
     "col.change": "Thay đổi",
-    "fig.in_use.usb_token": "Thiết bị đang sử dụng: USB token",
-    "fig.in_use.pki_sim": "Thiết bị đang sử dụng: SIM PKI",
+    "fig.in_use.kind": "Thiết bị đang sử dụng: {kind}",
     "fig.in_use.total": "Thiết bị đang sử dụng: tổng",
     "fig.issued": "Cấp mới (bàn giao) trong tháng",
     "fig.renewed": "Gia hạn chứng thư trong tháng",
@@ -89,26 +93,6 @@ VI: dict[str, str] = {
     "col.model": "Dòng thiết bị",
     "col.phone_number": "Số thuê bao",
     "col.status_since": "Trạng thái từ ngày",
-    # values
-    "kind.usb_token": "USB token",
-    "kind.pki_sim": "SIM PKI",
-    "status.in_stock": "Trong kho",
-    "status.issued": "Đang sử dụng",
-    "status.locked": "Bị khóa",
-    "status.lost": "Bị mất",
-    "status.revoked": "Đã thu hồi",
-    "status.retired": "Thanh lý",
-    "action.device.add": "Nhập kho",
-    "action.device.issue": "Bàn giao",
-    "action.device.lock": "Bị khóa",
-    "action.device.unlock": "Mở khóa",
-    "action.device.report_lost": "Báo mất",
-    "action.device.revoke": "Thu hồi",
-    "action.device.return_to_stock": "Trả về kho",
-    "action.device.retire": "Thanh lý",
-    "action.certificate.attach": "Gắn chứng thư",
-    "action.certificate.renew": "Gia hạn chứng thư",
-    "action.certificate.import": "Nhập chứng thư",
 }
 
 EN: dict[str, str] = {
@@ -135,8 +119,7 @@ EN: dict[str, str] = {
     "col.this_month": "{month}",
     "col.prev_month": "{month}",
     "col.change": "Change",
-    "fig.in_use.usb_token": "Devices in use: USB tokens",
-    "fig.in_use.pki_sim": "Devices in use: PKI SIMs",
+    "fig.in_use.kind": "Devices in use: {kind}",
     "fig.in_use.total": "Devices in use: total",
     "fig.issued": "Issued (handed over) in the month",
     "fig.renewed": "Certificates renewed in the month",
@@ -185,42 +168,18 @@ EN: dict[str, str] = {
     "col.model": "Model",
     "col.phone_number": "Phone number",
     "col.status_since": "Status since",
-    "kind.usb_token": "USB token",
-    "kind.pki_sim": "PKI SIM",
-    "status.in_stock": "In stock",
-    "status.issued": "Issued",
-    "status.locked": "Locked",
-    "status.lost": "Lost",
-    "status.revoked": "Revoked",
-    "status.retired": "Retired",
-    "action.device.add": "Added",
-    "action.device.issue": "Issued",
-    "action.device.lock": "Locked",
-    "action.device.unlock": "Unlocked",
-    "action.device.report_lost": "Reported lost",
-    "action.device.revoke": "Revoked",
-    "action.device.return_to_stock": "Returned to stock",
-    "action.device.retire": "Retired",
-    "action.certificate.attach": "Certificate attached",
-    "action.certificate.renew": "Certificate renewed",
-    "action.certificate.import": "Certificate imported",
 }
 
 TABLES = {"vi": VI, "en": EN}
 
 
-class Labels:
-    """Look-ups in one language; an unknown value (a new status) prints as itself."""
+class Labels(Vocabulary):
+    """The report's words in one language, and the vocabulary's (``term``, ``date`` …)."""
 
     def __init__(self, lang: str = "vi"):
-        self.lang = lang
+        super().__init__(lang)
         self.table = TABLES[lang]
 
     def __call__(self, key: str, **fmt: Any) -> str:
         text = self.table[key]
         return text.format(**fmt) if fmt else text
-
-    def value(self, prefix: str, value: str | None) -> str:
-        if value is None:
-            return ""
-        return self.table.get(f"{prefix}.{value}", value)

@@ -1,6 +1,7 @@
 """The list of subscribers the CA's intake expects, as ``.xlsx`` (XlsxWriter) or ``.csv``.
 
-One row per subscriber of the submitted requests. Every cell is written as a string (formula,
+One row per subscriber of the submitted requests, in Vietnamese (the CA's template): request and
+device kinds are named by ``inventory.vocabulary``. Every cell is written as a string (formula,
 URL and number conversion off), so a name such as ``=HYPERLINK(…)`` stays text and ID numbers
 keep their leading zeros.
 """
@@ -17,6 +18,7 @@ from inventory.desk.figures import IntakeRow
 from inventory.register.errors import ValidationError
 from inventory.register.files import GuardedFile, atomic_output, guarded_file
 from inventory.register.text import csv_safe
+from inventory.vocabulary import Vocabulary
 
 INTAKE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     # (field, Vietnamese header the CA's template uses, width)
@@ -32,6 +34,19 @@ INTAKE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("external_ref", "Số văn bản", 16),
 )
 SHEET_TITLE = "DANH SÁCH THUÊ BAO ĐỀ NGHỊ"
+CA_LANGUAGE = "vi"
+# columns that hold a code, and the vocabulary domain that names it
+TERM_COLUMNS = {"request_kind": "request_kind", "device_kind": "device_kind"}
+
+
+def _cells(row: IntakeRow, words: Vocabulary) -> list[str]:
+    cells = []
+    for name, _, _ in INTAKE_COLUMNS:
+        value = getattr(row, name)
+        if name in TERM_COLUMNS:
+            value = words.term(TERM_COLUMNS[name], value or None)
+        cells.append("" if value is None else str(value))
+    return cells
 
 
 def write_intake(rows: Iterable[IntakeRow], path: Path) -> int:
@@ -64,10 +79,10 @@ def _write_book(rows: Iterable[IntakeRow], fh: GuardedFile) -> int:
             ws.write_string(2, col, label, header)
         ws.freeze_panes(3, 0)
         n = 0
+        words = Vocabulary(CA_LANGUAGE)
         for n, row in enumerate(rows, start=1):
-            for col, (name, _, _) in enumerate(INTAKE_COLUMNS):
-                value = getattr(row, name)
-                ws.write_string(2 + n, col, "" if value is None else str(value), cell)
+            for col, value in enumerate(_cells(row, words)):
+                ws.write_string(2 + n, col, value, cell)
         ws.autofilter(2, 0, 2 + n, len(INTAKE_COLUMNS) - 1)
     finally:
         book.close()
@@ -79,8 +94,8 @@ def _write_csv(rows: Iterable[IntakeRow], path: Path) -> int:
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow([label for _, label, _ in INTAKE_COLUMNS])
+        words = Vocabulary(CA_LANGUAGE)
         for row in rows:
-            writer.writerow([csv_safe("" if (v := getattr(row, name)) is None else str(v))
-                             for name, _, _ in INTAKE_COLUMNS])
+            writer.writerow([csv_safe(v) for v in _cells(row, words)])
             n += 1
     return n

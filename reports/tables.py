@@ -1,8 +1,8 @@
 """The list tables of the monthly report: their columns, and how a device or event becomes a row.
 
-Rows carry raw values (``usb_token``, ``issued``, datetimes); the workbook writer translates
-codes into labels and formats dates, the CSV writer keeps them as data. Both share these specs,
-so the two outputs always have the same columns.
+Rows carry raw values (``usb_token``, ``issued``, datetimes); the workbook writer names codes
+by their vocabulary domain (a column's type) and formats dates, the CSV writer keeps them as
+data. Both share these specs, so the two outputs always have the same columns.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from .pointintime import ActivityRow, AgencyResolver, DeviceAt
 @dataclass(frozen=True)
 class Column:
     key: str  # also the label key ``col.<key>`` and the CSV header
-    type: str  # text | int | float | date | datetime | kind | status | action
+    type: str  # text | int | float | date | datetime | note (the row's event's note), or a
+    # vocabulary domain (device_kind …)
     width: float = 14
 
 
 REGISTER_COLUMNS = (
-    Column("serial", "text", 22), Column("kind", "kind", 11), Column("status", "status", 13),
+    Column("serial", "text", 22), Column("kind", "device_kind", 11),
+    Column("status", "device_status", 13),
     Column("status_since", "datetime", 16), Column("holder", "text", 26),
     Column("title", "text", 18), Column("national_id", "text", 15),
     Column("email", "text", 30), Column("phone", "text", 13),
@@ -39,18 +41,20 @@ EXPIRING_COLUMNS = (
     Column("not_after", "date", 12), Column("days_left", "int", 9),
     Column("holder", "text", 26), Column("title", "text", 18),
     Column("agency_code", "text", 12), Column("agency", "text", 40),
-    Column("serial", "text", 22), Column("kind", "kind", 11),
+    Column("serial", "text", 22), Column("kind", "device_kind", 11),
     Column("certificate_serial", "text", 36),
 )
 ACTIVITY_COLUMNS = (
-    Column("occurred_at", "datetime", 16), Column("action", "action", 18),
-    Column("serial", "text", 22), Column("kind", "kind", 11), Column("holder", "text", 26),
+    Column("occurred_at", "datetime", 16), Column("action", "event", 18),
+    Column("serial", "text", 22), Column("kind", "device_kind", 11),
+    Column("holder", "text", 26),
     Column("agency_code", "text", 12), Column("agency", "text", 40),
-    Column("actor", "text", 14), Column("summary", "text", 40),
+    Column("actor", "text", 14), Column("summary", "note", 40),
 )
 LOCKED_LOST_COLUMNS = (
-    Column("status", "status", 11), Column("since", "datetime", 16),
-    Column("age_days", "int", 9), Column("serial", "text", 22), Column("kind", "kind", 11),
+    Column("status", "device_status", 11), Column("since", "datetime", 16),
+    Column("age_days", "int", 9), Column("serial", "text", 22),
+    Column("kind", "device_kind", 11),
     Column("holder", "text", 26), Column("title", "text", 18),
     Column("agency_code", "text", 12), Column("agency", "text", 40),
     Column("lock_count", "int", 8),

@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from inventory.register.files import GuardedFile
 from inventory.register.models import DEVICE_STATUSES
+from inventory.vocabulary import DOMAINS
 
 from .figures import FIGURE_KEYS, KIND_STATUS_COLUMNS, AgencyCounts, AgencyTally
 from .labels import Labels
@@ -30,6 +31,9 @@ HEADER_ROW = 4  # rows 0–2: title, period, generated; row 3 blank
 SHEETS = ("summary", "by_agency", "expiring", "activity", "locked_lost", "register")
 CHART_COL = 8  # right of the tables (the status table is 7 columns wide)
 URGENCY = ((30, "#F4B6B6"), (60, "#F9D7A8"), (90, "#FFF2B3"))
+# Excel number formats of dates, as ``inventory.vocabulary.formats`` writes them in text
+DATE_FORMATS = {"vi": {"date": "dd/mm/yyyy", "datetime": "dd/mm/yyyy hh:mm", "month": "mm/yyyy"},
+                "en": {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "month": "yyyy-mm"}}
 
 
 def _header_footer(text: str) -> str:
@@ -48,12 +52,12 @@ class MonthlyWorkbook:
         })
         L = labels
         self.book.set_properties({
-            "title": f"{L('title.report')} {period.label()}",
-            "subject": L("period", month=period.label(), end=self._date_text(period.last_day)),
+            "title": f"{L('title.report')} {self._month(period)}",
+            "subject": L("period", month=self._month(period), end=L.date(period.last_day)),
             "author": "tokenfleet", "company": "tokenfleet",
             "keywords": "PKI, token, SIM, tokenfleet", "created": generated_at.replace(
                 tzinfo=None),
-            "comments": L("generated", at=generated_at.strftime("%Y-%m-%d %H:%M")),
+            "comments": L("generated", at=L.datetime(generated_at)),
         })
         f = self.book.add_format
         self.fmt = {
@@ -64,8 +68,9 @@ class MonthlyWorkbook:
             "text": f({}),
             "int": f({"num_format": "#,##0"}),
             "float": f({"num_format": "0.0"}),
-            "date": f({"num_format": "dd/mm/yyyy"}),
-            "datetime": f({"num_format": "dd/mm/yyyy hh:mm"}),
+            "date": f({"num_format": DATE_FORMATS[labels.lang]["date"]}),
+            "datetime": f({"num_format": DATE_FORMATS[labels.lang]["datetime"]}),
+            "month": f({"num_format": DATE_FORMATS[labels.lang]["month"]}),
             "total_text": f({"bold": True, "top": 1}),
             "total_int": f({"bold": True, "top": 1, "num_format": "#,##0"}),
             "sub_text": f({"bold": True, "italic": True, "bg_color": "#F2F2F2"}),
@@ -80,17 +85,16 @@ class MonthlyWorkbook:
 
     # --- cells ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _date_text(d: date) -> str:
-        return d.strftime("%d/%m/%Y")
+    def _month(self, period: Period) -> str:
+        return self.labels.month(date(period.year, period.month, 1))
 
     def cell(self, ws: Worksheet, row: int, col: int, value: Any, type_: str,
              fmt: Any = None) -> None:
         """Write one value by its column type; text is always a string, never a formula."""
         if value is None or value == "":
             return
-        if type_ in ("kind", "status", "action"):
-            ws.write_string(row, col, self.labels.value(type_, value), fmt)
+        if type_ in DOMAINS:
+            ws.write_string(row, col, self.labels.term(type_, value), fmt)
         elif type_ in ("date", "datetime"):
             ws.write_datetime(row, col, value, fmt or self.fmt[type_])
         elif type_ in ("int", "float"):
@@ -100,9 +104,9 @@ class MonthlyWorkbook:
 
     def _writer(self, ws: Worksheet, type_: str) -> Any:
         """A per-column writer chosen once, not per cell (the Register sheet has millions)."""
-        if type_ in ("kind", "status", "action"):
-            value_of, write = self.labels.value, ws.write_string
-            return lambda row, col, value: write(row, col, value_of(type_, value))
+        if type_ in DOMAINS:
+            term, write = self.labels.term, ws.write_string
+            return lambda row, col, value: write(row, col, term(type_, value))
         if type_ in ("date", "datetime", "int", "float"):
             fmt = self.fmt[type_]
             write = ws.write_datetime if type_ in ("date", "datetime") else ws.write_number
@@ -113,9 +117,9 @@ class MonthlyWorkbook:
     def _top(self, ws: Worksheet, key: str) -> None:
         L = self.labels
         ws.write_string(0, 0, f"{L('title.report')} — {L(f'title.{key}')}", self.fmt["title"])
-        ws.write_string(1, 0, L("period", month=self.period.label(),
-                                end=self._date_text(self.period.last_day)), self.fmt["subtitle"])
-        note = L("generated", at=self.generated_at.strftime("%d/%m/%Y %H:%M"))
+        ws.write_string(1, 0, L("period", month=self._month(self.period),
+                                end=L.date(self.period.last_day)), self.fmt["subtitle"])
+        note = L("generated", at=L.datetime(self.generated_at))
         if not self.personal_data:
             note += "  " + L("masked_note")
         ws.write_string(2, 0, note, self.fmt["subtitle"])
@@ -127,7 +131,7 @@ class MonthlyWorkbook:
         ws.repeat_rows(header_row)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_header("&L" + _header_footer(self.labels(f"title.{key}"))
-                      + "&R" + _header_footer(self.period.label()))
+                      + "&R" + _header_footer(self._month(self.period)))
         ws.set_footer("&C&P / &N")
 
     def _headers(self, ws: Worksheet, row: int, titles: list[str]) -> None:
@@ -147,8 +151,14 @@ class MonthlyWorkbook:
         self._headers(ws, HEADER_ROW, [self.labels(f"col.{c.key}") for c in columns])
         row = HEADER_ROW
         writers = [self._writer(ws, c.type) for c in columns]
+        types = [c.type for c in columns]
+        notes = [(types.index("note"), types.index("event"))] if "note" in types else []
         for values in rows:
             row += 1
+            for note_col, event_col in notes:  # the codes a recorded note holds, named
+                values = (*values[:note_col], self.labels.note(values[event_col],
+                                                               values[note_col]),
+                          *values[note_col + 1:])
             for col, value in enumerate(values):
                 if value is not None and value != "":
                     writers[col](row, col, value)
@@ -169,7 +179,8 @@ class MonthlyWorkbook:
         ws, L = self.sheets["by_agency"], self.labels
         self._top(ws, "by_agency")
         titles = [L("col.agency_code"), L("col.agency")]
-        titles += [f"{L.value('kind', k)}: {L.value('status', s)}" for k, s in KIND_STATUS_COLUMNS]
+        titles += [f"{L.term('device_kind', k)}: {L.inline('device_status', s)}"
+                   for k, s in KIND_STATUS_COLUMNS]
         titles += [L("col.total"), L("col.locked"), L("col.expiring_30"), L("col.expiring_90")]
         self._headers(ws, HEADER_ROW, titles)
         ws.set_column(0, 0, 12)
@@ -248,13 +259,16 @@ class MonthlyWorkbook:
         ws.set_column(0, 0, 46)
         ws.set_column(1, 3, 14)
         self._headers(ws, HEADER_ROW, [
-            L("col.figure"), L("col.this_month", month=self.period.label()),
-            L("col.prev_month", month=self.period.previous().label()), L("col.change")])
+            L("col.figure"), L("col.this_month", month=self._month(self.period)),
+            L("col.prev_month", month=self._month(self.period.previous())), L("col.change")])
         row = HEADER_ROW
         for key in FIGURE_KEYS:
             row += 1
             is_float = key == "median_unlock_days"
-            ws.write_string(row, 0, L(f"fig.{key}"))
+            kind = key.removeprefix("in_use.")
+            ws.write_string(row, 0, L("fig.in_use.kind", kind=L.term("device_kind", kind))
+                            if key.startswith("in_use.") and kind in DOMAINS["device_kind"]
+                            else L(f"fig.{key}"))
             num = self.fmt["float" if is_float else "int"]
             for col, value in ((1, now[key]), (2, before[key])):
                 if value is not None:
@@ -275,7 +289,8 @@ class MonthlyWorkbook:
             ws.write_string(row, col, title, self.fmt["header"])
         for month, issued, renewed in trend:
             row += 1
-            ws.write_string(row, 0, month)
+            year, number = month.split("-")
+            ws.write_datetime(row, 0, datetime(int(year), int(number), 1), self.fmt["month"])
             ws.write_number(row, 1, issued, self.fmt["int"])
             ws.write_number(row, 2, renewed, self.fmt["int"])
         sheet = L("sheet.summary")
@@ -295,7 +310,7 @@ class MonthlyWorkbook:
         ws.write_string(row, 0, L("chart.by_status"), self.fmt["subtitle"])
         row += 1
         status_header = row
-        self._headers(ws, row, [L("col.agency")] + [L.value("status", s)
+        self._headers(ws, row, [L("col.agency")] + [L.term("device_status", s)
                                                     for s in DEVICE_STATUSES])
         for counts in tally.sorted_rows(tally.top):
             row += 1

@@ -28,7 +28,7 @@ class TokenfleetCommands(Provider):
         screen = self.screen
         if hasattr(screen, "action_device_action"):
             for name, key in ACTION_KEYS.items():
-                commands.append((t(f"action.{name}"),
+                commands.append((t(f"device_action.{name}"),
                                  partial(screen.action_device_action, name), key))
         return commands
 

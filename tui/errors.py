@@ -1,8 +1,9 @@
 """One place where failures of background work become a readable message.
 
 Every screen and widget that starts a worker mixes in :class:`ShowsWorkerErrors`: its single
-``on_worker_state_changed`` handler opens the :class:`ErrorModal` with the error's ``title`` (the
-project's :class:`~inventory.register.errors.TokenfleetError` carries one) and message. The modal
+``on_worker_state_changed`` handler opens the :class:`ErrorModal` with the error's heading and
+message in the operator's language (``inventory.vocabulary``: a refusal that names its sentence
+is said in Vietnamese too; anything else shows its own text). The modal
 lives here rather than in ``screens`` so that widgets can show errors without importing screens.
 """
 
@@ -20,14 +21,15 @@ from textual.worker import Worker, WorkerState
 from inventory.register.errors import TokenfleetError
 
 from .context import ctx
+from .i18n import Labels
 
 log = logging.getLogger(__name__)
 
 
-def describe(error: BaseException) -> tuple[str, str]:
+def describe(error: BaseException, labels: Labels) -> tuple[str, str]:
     """(title, message) a person can act on."""
     if isinstance(error, TokenfleetError):
-        return error.title, str(error)
+        return labels.error_title(error), labels.explain(error)
     return type(error).__name__, str(error) or repr(error)
 
 
@@ -53,7 +55,7 @@ class ShowsWorkerErrors:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
-            title, message = describe(event.worker.error)
+            title, message = describe(event.worker.error, ctx(self).labels)  # type: ignore[arg-type]
             app = self.app  # type: ignore[attr-defined]
             if isinstance(app.screen, ErrorModal) and app.screen.message == message:
                 return  # two workers of one query failing for one reason: say it once

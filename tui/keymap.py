@@ -31,6 +31,6 @@ DEVICES_KEYS: list[tuple[str, str]] = [
     ("r", "tip.reverse"),
     ("c", "nav.clear_filters"),
     ("a", "tip.actions"),
-    *((key, f"action.{name}") for name, key in ACTION_KEYS.items()),
+    *((key, f"device_action.{name}") for name, key in ACTION_KEYS.items()),
     ("Escape", "nav.back"),
 ]

@@ -11,12 +11,13 @@ import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
-from functools import lru_cache
 from typing import IO, Any
 
-from inventory.alerts.digest import LABELS, Digest
+from inventory.alerts.digest import Digest, rule_title
 from inventory.alerts.rules import AgencyInfo, Alert
 from inventory.register.config import SmtpSettings
 
@@ -24,16 +25,19 @@ SMTP_TIMEOUT_S = 30
 JSONL_RECIPIENT = "jsonl"  # the ledger's recipient for the JSON lines channel
 
 
-def build_message(digest: Digest, sender: str) -> EmailMessage:
-    msg = EmailMessage()
+def build_message(digest: Digest, sender: str) -> MIMEMultipart:
+    """text/plain and text/html alternatives. The subject is an ``email.header.Header``: the
+    modern ``EmailMessage`` folder of Python 3.11 drops the space between two encoded words
+    when a fold falls on it (a subject read "thiết bị kýsố")."""
+    msg = MIMEMultipart("alternative")
     msg["From"] = sender
     msg["To"] = digest.recipient
-    msg["Subject"] = digest.subject
+    msg["Subject"] = Header(digest.subject, "utf-8")  # type: ignore[assignment]  # compat32 takes one
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(digest.text)
-    msg.add_alternative(digest.html, subtype="html")
+    msg.attach(MIMEText(digest.text, "plain", "utf-8"))
+    msg.attach(MIMEText(digest.html, "html", "utf-8"))
     return msg
 
 
@@ -89,22 +93,19 @@ class SmtpChannel:
                 on_result(digest, f"{where}: {detail or type(err).__name__}")
 
 
-@lru_cache(maxsize=256)
-def _title(rule: str, threshold: int, lang: str) -> str:
-    return LABELS[lang][rule].format(n=threshold)
-
-
 def alert_record(alert: Alert, agencies: Mapping[int, AgencyInfo], lang: str,
                  recipients: Sequence[str] = ()) -> dict[str, Any]:
     """One alert as plain data (the JSON lines channel and ``--dry-run --format json``)."""
     agency = agencies.get(alert.agency_id) if alert.agency_id is not None else None
     return {
-        "rule": alert.rule, "title": _title(alert.rule, alert.threshold, lang),
+        "rule": alert.rule, "title": rule_title(alert.rule, alert.threshold, lang),
         "threshold_days": alert.threshold,
         "days": alert.days, "since": alert.since.isoformat(), "subject_id": alert.subject_id,
         "serial": alert.serial, "holder": alert.holder,
         "agency_code": agency.code if agency else None,
-        "agency": agency.name if agency else None, "detail": alert.detail,
+        "agency": agency.name if agency else None,
+        "detail": f"{alert.request_kind} {alert.detail}" if alert.request_kind else alert.detail,
+        "request_kind": alert.request_kind,
         "recipients": list(recipients),
     }
 

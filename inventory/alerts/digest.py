@@ -1,42 +1,38 @@
 """Digests: one message per recipient, alerts grouped by rule and sorted by urgency.
 
 Vietnamese by default (``TOKENFLEET_LANG=en`` for English); text/plain plus text/html, with every
-value (holder names above all) HTML-escaped.
+value (holder names above all) HTML-escaped. Rule names, request kinds, numbers and dates come
+from ``inventory.vocabulary``, so a digest names things as the TUI and the report do; only the
+digest's own sentences (greeting, footer, subject) are here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
 from inventory.alerts.rules import RULE_ORDER, AgencyInfo, Alert
+from inventory.vocabulary import Vocabulary
 
-LABELS = {
+TEXT = {
     "vi": {
-        "cert_expired": "Chứng thư số đã hết hạn",
-        "cert_expiring": "Chứng thư số sắp hết hạn",
-        "device_locked": "Thiết bị bị khóa quá {n} ngày",
-        "request_pending": "Yêu cầu chờ xử lý quá {n} ngày",
-        "device_unseen": "Thiết bị không được nhìn thấy quá {n} ngày",
+        "over": "{rule} (quá {n} ngày)",
         "subject": "[tokenfleet] {count} cảnh báo thiết bị ký số — {who}",
         "managers": "tổng hợp toàn thành phố",
-        "intro": "Các cảnh báo mới về thiết bị lưu khóa bí mật (token, SIM PKI) của {who}:",
+        "intro": "Các cảnh báo mới về thiết bị lưu khóa bí mật (USB Token, SIM PKI) của {who}:",
         "days_left": "còn {n} ngày",
         "days_ago": "{n} ngày trước",
-        "serial": "Số serial", "holder": "Người giữ", "agency": "Cơ quan", "when": "Thời hạn",
+        "serial": "Số serial", "holder": "Người dùng", "agency": "Cơ quan", "when": "Thời hạn",
         "detail": "Chi tiết",
         "footer": "Thư tự động từ tokenfleet. Mỗi cảnh báo chỉ được gửi một lần cho mỗi mốc.",
     },
     "en": {
-        "cert_expired": "Certificate expired",
-        "cert_expiring": "Certificate expiring",
-        "device_locked": "Device locked for more than {n} days",
-        "request_pending": "Request pending for more than {n} days",
-        "device_unseen": "Device not seen for more than {n} days",
+        "over": "{rule} (over {n} days)",
         "subject": "[tokenfleet] {count} signing-device alert(s) — {who}",
         "managers": "city-wide summary",
-        "intro": "New alerts about the signing devices (tokens, PKI SIMs) of {who}:",
+        "intro": "New alerts about the signing devices (USB tokens, PKI SIMs) of {who}:",
         "days_left": "{n} days left",
         "days_ago": "{n} days ago",
         "serial": "Serial", "holder": "Holder", "agency": "Agency", "when": "When",
@@ -44,6 +40,9 @@ LABELS = {
         "footer": "Sent automatically by tokenfleet. Each alert is sent once per threshold.",
     },
 }
+# rules whose threshold is a duration the condition has lasted ("over N days")
+LASTING_RULES = frozenset({"device_locked", "request_pending", "device_unseen"})
+SUBJECT_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -55,16 +54,28 @@ class Digest:
     alerts: Sequence[Alert]
 
 
-def rule_title(alert: Alert, lang: str) -> str:
-    return LABELS[lang][alert.rule].format(n=alert.threshold)
+@lru_cache(maxsize=256)
+def rule_title(rule: str, threshold: int, lang: str) -> str:
+    """The heading of a rule's group: "Thiết bị bị khóa (quá 3 ngày)"."""
+    words = Vocabulary(lang)
+    title = words.term("alert_rule", rule)
+    if rule in LASTING_RULES:
+        return TEXT[lang]["over"].format(rule=title, n=words.number(threshold))
+    return title
 
 
 def when(alert: Alert, lang: str) -> str:
-    labels = LABELS[lang]
-    day = alert.since.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d")
-    if alert.rule == "cert_expiring":
-        return f"{day} ({labels['days_left'].format(n=alert.days)})"
-    return f"{day} ({labels['days_ago'].format(n=alert.days)})"
+    words = Vocabulary(lang)
+    day = words.date(alert.since)
+    key = "days_left" if alert.rule == "cert_expiring" else "days_ago"
+    return f"{day} ({TEXT[lang][key].format(n=words.number(alert.days))})"
+
+
+def detail(alert: Alert, lang: str) -> str:
+    """The certificate serial, or the request's kind (in words) and reference."""
+    if alert.request_kind:
+        return f"{Vocabulary(lang).term('request_kind', alert.request_kind)} {alert.detail or ''}"
+    return alert.detail or ""
 
 
 def grouped(alerts: Sequence[Alert]) -> list[tuple[str, list[Alert]]]:
@@ -78,7 +89,7 @@ def grouped(alerts: Sequence[Alert]) -> list[tuple[str, list[Alert]]]:
 
 def render(recipient: str, alerts: Sequence[Alert], agencies: Mapping[int, AgencyInfo],
            lang: str, *, managers: bool = False) -> Digest:
-    labels = LABELS[lang]
+    labels, words = TEXT[lang], Vocabulary(lang)
     if managers:
         who = labels["managers"]
     else:
@@ -90,12 +101,12 @@ def render(recipient: str, alerts: Sequence[Alert], agencies: Mapping[int, Agenc
     def cells(a: Alert) -> list[str]:
         agency = agencies.get(a.agency_id) if a.agency_id is not None else None
         return [a.serial or "", a.holder or "", f"{agency.code} {agency.name}" if agency else "",
-                when(a, lang), a.detail or ""]
+                when(a, lang), detail(a, lang)]
 
     text_lines = [labels["intro"].format(who=who), ""]
     html_parts = [f"<p>{escape(labels['intro'].format(who=who))}</p>"]
-    for _rule, items in grouped(alerts):
-        title = f"{rule_title(items[0], lang)} ({len(items)})"
+    for rule, items in grouped(alerts):
+        title = f"{rule_title(rule, items[0].threshold, lang)} ({words.number(len(items))})"
         text_lines += [title, "-" * len(title)]
         text_lines += ["  " + " | ".join(c for c in cells(a) if c) for a in items]
         text_lines.append("")
@@ -108,8 +119,8 @@ def render(recipient: str, alerts: Sequence[Alert], agencies: Mapping[int, Agenc
     html_parts.append(f"<p><small>{escape(labels['footer'])}</small></p>")
     html = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
             + "".join(html_parts) + "</body></html>")
-    subject = labels["subject"].format(count=len(alerts), who=who)
-    if len(subject) > 200:
-        subject = subject[:197] + "…"
+    subject = labels["subject"].format(count=words.number(len(alerts)), who=who)
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[:SUBJECT_MAX - 3] + "…"
     return Digest(recipient=recipient, subject=subject, text="\n".join(text_lines), html=html,
                   alerts=list(alerts))

@@ -116,7 +116,8 @@ def _targets(session: Session, entry_id: int | None, serial: str | None) -> list
     if entry_id is not None:
         entry = session.get(AlertLedgerEntry, entry_id)
         if entry is None:
-            raise NotFoundError(f"no alert with id {entry_id} (see `tokenfleet alerts list`)")
+            raise NotFoundError(f"no alert with id {entry_id} (see `tokenfleet alerts list`)",
+                                key="no_alert", id=entry_id)
         return _group_rows(session, entry)
     device_ids = list(session.scalars(select(Device.id).where(Device.serial == serial)))
     if not device_ids:
@@ -157,7 +158,8 @@ def snooze(session: Session, *, actor: str, until: datetime, entry_id: int | Non
     if until.tzinfo is None:
         raise ValidationError(f"snooze date {until!r} has no timezone")
     if until <= at:
-        raise ValidationError(f"snooze until {until:%Y-%m-%d}: that is not in the future")
+        raise ValidationError(f"snooze until {until:%Y-%m-%d}: that is not in the future",
+                              key="snooze_not_in_future", until=until)
     rows = _targets(session, entry_id, serial)
     for r in rows:
         r.state, r.snoozed_until = "snoozed", until

@@ -41,7 +41,8 @@ class Alert(NamedTuple):
     device_id: int | None = None
     serial: str | None = None
     holder: str | None = None
-    detail: str | None = None  # certificate serial, or request kind and reference
+    detail: str | None = None  # certificate serial, or the request's reference
+    request_kind: str | None = None  # a pending request's kind (a code: digests name it)
 
     @property
     def key(self) -> tuple[str, int, int, int]:
@@ -152,7 +153,7 @@ def pending_request_alerts(session: Session, settings: AlertSettings,
     return [Alert(rule="request_pending", subject_id=request_id,
                   threshold=settings.pending_days, episode=0,
                   days=_days_between(now, submitted), since=submitted, agency_id=agency_id,
-                  detail=f"{kind} {ref or f'#{request_id}'}")
+                  detail=ref or f"#{request_id}", request_kind=kind)
             for request_id, kind, ref, agency_id, submitted in rows if submitted is not None]
 
 

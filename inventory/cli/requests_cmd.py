@@ -173,7 +173,7 @@ def request_show(app: AppContext, request_id: int, show_id_numbers: bool, fmt: s
                 if req.submitted_at else None,
                 "closed": f"{req.closed_at:%Y-%m-%d %H:%M} by {req.closed_by}"
                 if req.closed_at else None, "close_reason": req.close_reason}
-        dossier = [{"document": d.key, "label": d.label_vi, "attached": ok}
+        dossier = [{"document": d.key, "label": d.label(app.settings.lang), "attached": ok}
                    for d, ok in rq.dossier_checklist(req)]
         items = []
         for n, item in enumerate(req.items, start=1):

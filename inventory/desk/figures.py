@@ -15,8 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.desk.requests import (
-    DEVICE_KIND_LABELS_VI,
-    KIND_LABELS_VI,
     missing_documents,
     subscriber_label,
     subscriber_national_id,
@@ -164,7 +162,7 @@ class IntakeRow:
     national_id: str
     email: str | None
     phone: str | None
-    request_kind: str
+    request_kind: str  # codes: the intake writer names them in the CA's language
     device_kind: str
 
     def as_record(self) -> dict[str, Any]:
@@ -202,5 +200,4 @@ def intake_rows(session: Session, *, since: datetime | None = None,
                 national_id=nid if show_id_numbers else mask_national_id(nid),
                 email=holder.email if holder else data.get("email"),
                 phone=holder.phone if holder else data.get("phone"),
-                request_kind=KIND_LABELS_VI[req.kind],
-                device_kind=DEVICE_KIND_LABELS_VI.get(item.device_kind or "", ""))
+                request_kind=req.kind, device_kind=item.device_kind or "")

@@ -19,9 +19,6 @@ from inventory.register import audit
 from inventory.register.errors import NotFoundError, ValidationError
 from inventory.register.models import Certificate, Handover, ServiceRequest, utcnow
 
-METHOD_LABELS_VI = {"in_person": "Trực tiếp", "cipher_org": "Qua tổ chức cơ yếu",
-                    "postal": "Qua dịch vụ bưu chính công ích"}
-
 
 def get_handover(session: Session, handover_id: int) -> Handover:
     handover = session.get(Handover, handover_id)
@@ -64,8 +61,7 @@ class HandoverRecord:
     number: str
     handed_at: datetime
     received_at: datetime | None
-    method: str
-    method_label: str
+    method: str  # a code: the record names it (``inventory.vocabulary``)
     tracking_no: str | None
     agency_name: str
     receiver_name: str
@@ -117,7 +113,7 @@ def handover_records(session: Session, *, request_id: int | None = None,
                   f"R{req.id}/BBBG" if req else f"{first.id}-{group[-1].id}/BBBG")
         records.append(HandoverRecord(
             number=number, handed_at=first.handed_at, received_at=first.received_at,
-            method=first.method, method_label=METHOD_LABELS_VI.get(first.method, first.method),
+            method=first.method,
             tracking_no=first.tracking_no, agency_name=agency.name,
             receiver_name=first.holder.full_name if len(group) == 1 else agency.name,
             request_id=first.request_id, external_ref=req.external_ref if req else None,

@@ -32,44 +32,32 @@ from inventory.register.models import (
     utcnow,
 )
 from inventory.register.text import fold
+from inventory.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
 class Document:
+    """One document of a dossier; its name is in ``inventory.vocabulary`` (``document``)."""
+
     key: str
-    label_vi: str
-    label_en: str
+    request_kind: str
+
+    def label(self, lang: str) -> str:
+        return Vocabulary(lang).document(self.request_kind, self.key)
 
 
-_FORM = "don_de_nghi"
-_LIST = Document("danh_sach_thue_bao", "Danh sách thuê bao đề nghị", "list of subscribers")
-_ID = Document("ban_sao_cccd", "Bản sao CCCD/CMND của thuê bao", "copy of the ID card")
-_LETTER = Document("cong_van", "Công văn đề nghị của cơ quan, tổ chức", "official letter")
-_RECORD = Document("bien_ban_ban_giao", "Biên bản bàn giao thiết bị lưu khóa bí mật",
-                   "device handover record")
-
-DOSSIER: dict[str, tuple[Document, ...]] = {
-    "new_issuance": (Document(_FORM, "Đơn đề nghị cấp chứng thư số", "request form"),
-                     _LIST, _ID, _LETTER),
-    "renewal": (Document(_FORM, "Đơn đề nghị gia hạn chứng thư số", "request form"),
-                _LIST, _LETTER),
-    "change_info": (Document(_FORM, "Đơn đề nghị thay đổi nội dung thông tin chứng thư số",
-                             "request form"),
-                    Document("giay_to_thay_doi", "Giấy tờ chứng minh nội dung thay đổi "
-                             "(quyết định bổ nhiệm, điều động…)", "proof of the change"),
-                    _ID, _LETTER),
-    "revocation": (Document(_FORM, "Đơn đề nghị thu hồi chứng thư số", "request form"),
-                   Document("ly_do_thu_hoi", "Văn bản nêu lý do thu hồi", "reason for revocation"),
-                   _RECORD, _LETTER),
-    "recovery": (Document(_FORM, "Đơn đề nghị khôi phục thiết bị lưu khóa bí mật",
-                          "request form"), _RECORD, _LETTER),
+_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    "new_issuance": ("don_de_nghi", "danh_sach_thue_bao", "ban_sao_cccd", "cong_van"),
+    "renewal": ("don_de_nghi", "danh_sach_thue_bao", "cong_van"),
+    "change_info": ("don_de_nghi", "giay_to_thay_doi", "ban_sao_cccd", "cong_van"),
+    "revocation": ("don_de_nghi", "ly_do_thu_hoi", "bien_ban_ban_giao", "cong_van"),
+    "recovery": ("don_de_nghi", "bien_ban_ban_giao", "cong_van"),
 }
-"""The documents each kind of request needs, after the regulation's appendix forms."""
+DOSSIER: dict[str, tuple[Document, ...]] = {
+    kind: tuple(Document(key, kind) for key in keys) for kind, keys in _DOCUMENTS.items()}
+"""The documents each kind of request needs, after the regulation's appendix forms (the request
+form ``don_de_nghi``, the list of subscribers, ID copies, the agency's official letter …)."""
 
-KIND_LABELS_VI = {"new_issuance": "Cấp mới", "renewal": "Gia hạn",
-                  "change_info": "Thay đổi nội dung thông tin", "revocation": "Thu hồi",
-                  "recovery": "Khôi phục thiết bị lưu khóa bí mật"}
-DEVICE_KIND_LABELS_VI = {"usb_token": "USB Token", "pki_sim": "SIM PKI"}
 CHANGEABLE_FIELDS = ("full_name", "title", "email", "phone", "national_id")
 
 # request state machine: action → (allowed from, to)
@@ -79,10 +67,11 @@ STEPS: dict[str, tuple[frozenset[str], str]] = {
     "reject": (frozenset({"draft", "submitted"}), "rejected"),
     "cancel": (frozenset({"draft", "submitted"}), "cancelled"),
 }
-# the device move each kind performs, and the statuses it may start from
-DEVICE_MOVE = {"renewal": ("renew its certificate", frozenset({"issued"})),
-               "revocation": ("revoke it", lifecycle.MOVES["revoke"].sources),
-               "recovery": ("unlock it", lifecycle.MOVES["unlock"].sources)}
+# the device action each kind performs (a ``device_action`` code, and the words for the CLI),
+# and the statuses it may start from
+DEVICE_MOVE = {"renewal": ("renew", "renew its certificate", frozenset({"issued"})),
+               "revocation": ("revoke", "revoke it", lifecycle.MOVES["revoke"].sources),
+               "recovery": ("unlock", "unlock it", lifecycle.MOVES["unlock"].sources)}
 
 
 @dataclass(frozen=True)
@@ -127,7 +116,8 @@ def _step(session: Session, req: ServiceRequest, step: str, actor: str, at: date
     sources, target = STEPS[step]
     if req.state not in sources:
         raise ValidationError(f"request #{req.id} is {req.state}: cannot {step} it (allowed "
-                              f"from: {', '.join(sorted(sources))})")
+                              f"from: {', '.join(sorted(sources))})", key="request_step_refused",
+                              id=req.id, state=req.state, step=step, allowed=sorted(sources))
     before = {"state": req.state}
     req.state = target
     when = at or utcnow()
@@ -211,7 +201,7 @@ def _item(session: Session, kind: str, agency: Agency, sub: Subscriber, n: int
         if kind == "new_issuance":  # a token from stock, chosen when filing
             if device.status != "in_stock":
                 raise MoveNotAllowedError(device.serial, device.status,
-                                          f"issue it ({where})", ["in_stock"])
+                                          f"issue it ({where})", ["in_stock"], action="issue")
         elif holder is None:
             holder = device.holder
         if kind != "new_issuance" and device.holder_id != (holder.id if holder else None):
@@ -232,15 +222,16 @@ def _item(session: Session, kind: str, agency: Agency, sub: Subscriber, n: int
     if kind in DEVICE_MOVE:
         if device is None and holder is not None:
             held = [d for d in session.scalars(select(Device).where(Device.holder_id == holder.id)
-                                               ).unique() if d.status in DEVICE_MOVE[kind][1]]
+                                               ).unique() if d.status in DEVICE_MOVE[kind][2]]
             if len(held) != 1:
                 raise ValidationError(f"{where}: {holder.full_name} holds {len(held)} device(s) "
                                       f"a {kind} applies to: name the device serial")
             device = held[0]
         assert device is not None
-        verb, sources = DEVICE_MOVE[kind]
+        action, verb, sources = DEVICE_MOVE[kind]
         if device.status not in sources:
-            raise MoveNotAllowedError(device.serial, device.status, verb, sorted(sources))
+            raise MoveNotAllowedError(device.serial, device.status, verb, sorted(sources),
+                                      action=action)
     if kind == "change_info":
         changes = {k: v for k, v in sub.changes.items() if v not in (None, "")}
         unknown = set(changes) - set(CHANGEABLE_FIELDS)
@@ -278,7 +269,8 @@ def attach_documents(session: Session, req: ServiceRequest, keys: Sequence[str],
     """Tick (or untick) documents of the dossier checklist; ``file`` names the scan or file
     that holds the document (kept as a reference, the file stays where it is)."""
     if req.state not in ("draft", "submitted"):
-        raise ValidationError(f"request #{req.id} is {req.state}: its dossier is closed")
+        raise ValidationError(f"request #{req.id} is {req.state}: its dossier is closed",
+                              key="dossier_closed", id=req.id, state=req.state)
     known = {d.key for d in DOSSIER[req.kind]}
     unknown = [k for k in keys if k not in known]
     if unknown:
@@ -309,7 +301,9 @@ def submit(session: Session, req: ServiceRequest, *, actor: str, external_ref: s
     missing = missing_documents(req)
     if missing and req.state == "draft":
         raise ValidationError(f"request #{req.id} ({req.kind}): the dossier is missing "
-                              + "; ".join(f"{d.label_vi} ({d.key})" for d in missing))
+                              + "; ".join(f"{d.label('en')} ({d.key})" for d in missing),
+                              key="dossier_incomplete", id=req.id, kind=req.kind,
+                              missing=[d.key for d in missing])
     if external_ref:
         req.external_ref = external_ref.strip()
     _step(session, req, "submit", actor, at)
@@ -319,7 +313,8 @@ def submit(session: Session, req: ServiceRequest, *, actor: str, external_ref: s
 def reject(session: Session, req: ServiceRequest, *, actor: str, reason: str,
            at: datetime | None = None) -> ServiceRequest:
     if not reason.strip():
-        raise ValidationError(f"request #{req.id}: say why it is rejected")
+        raise ValidationError(f"request #{req.id}: say why it is rejected",
+                              key="reject_reason_needed", id=req.id)
     _step(session, req, "reject", actor, at, summary=reason)
     req.close_reason = reason.strip()
     return req
@@ -343,7 +338,8 @@ def complete(session: Session, req: ServiceRequest, *, actor: str,
     handover = handover or HandoverPlan()
     if req.state != "submitted":
         raise ValidationError(f"request #{req.id} is {req.state}: cannot complete it (allowed "
-                              "from: submitted)")
+                              "from: submitted)", key="request_step_refused", id=req.id,
+                              state=req.state, step="complete", allowed=["submitted"])
     for n, item in enumerate(req.items, start=1):
         _check_line(session, req, item, n, answers.get(item.id), handover)
     for item in req.items:
@@ -355,28 +351,32 @@ def complete(session: Session, req: ServiceRequest, *, actor: str,
 
 def _check_line(session: Session, req: ServiceRequest, item: ServiceRequestItem, n: int,
                 answer: Answer | None, handover: HandoverPlan) -> None:
-    where = f"request #{req.id}, subscriber {n} ({subscriber_label(item)})"
+    name = subscriber_label(item)
+    where = f"request #{req.id}, subscriber {n} ({name})"
     if req.kind in ("new_issuance", "renewal") and (answer is None or answer.certificate is None):
-        raise ValidationError(f"{where}: the CA's certificate is missing")
+        raise ValidationError(f"{where}: the CA's certificate is missing",
+                              key="ca_certificate_missing", id=req.id, n=n, name=name)
     if req.kind == "new_issuance":
         serial = _issued_serial(item, answer)
         if not serial:
-            raise ValidationError(f"{where}: the device serial is missing")
+            raise ValidationError(f"{where}: the device serial is missing",
+                                  key="line_serial_missing", id=req.id, n=n, name=name)
         device = session.scalar(select(Device).where(Device.kind == item.device_kind,
                                                      Device.serial == serial))
         if device is not None and device.status != "in_stock":
             raise MoveNotAllowedError(device.serial, device.status,
-                                      f"issue it ({where})", ["in_stock"])
+                                      f"issue it ({where})", ["in_stock"], action="issue")
         if handover.method == "postal" and not (handover.tracking_no or "").strip():
-            raise ValidationError(f"{where}: a postal handover needs a tracking number")
+            raise ValidationError(f"{where}: a postal handover needs a tracking number",
+                                  key="tracking_needed", serial=serial)
     if req.kind in DEVICE_MOVE:
         device = item.device
         if device is None:
             raise ValidationError(f"{where}: names no device")
-        verb, sources = DEVICE_MOVE[req.kind]
+        action, verb, sources = DEVICE_MOVE[req.kind]
         if device.status not in sources:
             raise MoveNotAllowedError(device.serial, device.status, f"{verb} ({where})",
-                                      sorted(sources))
+                                      sorted(sources), action=action)
 
 
 def _perform(session: Session, req: ServiceRequest, item: ServiceRequestItem,

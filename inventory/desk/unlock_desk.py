@@ -31,11 +31,14 @@ def bring_in(session: Session, device: Device, *, brought_by: str, actor: str,
              at: datetime | None = None, note: str | None = None) -> UnlockCase:
     """Someone brought the locked device to the desk: record who and when."""
     if not brought_by.strip():
-        raise ValidationError(f"device {device.serial}: say who brought it in")
+        raise ValidationError(f"device {device.serial}: say who brought it in",
+                              key="brought_by_needed", serial=device.serial)
     case = open_case_of(session, device)
     if case is None:
         raise NotFoundError(f"device {device.serial} is {device.status} and has no open unlock "
-                            "case: only a locked device is brought to the desk")
+                            "case: only a locked device is brought to the desk",
+                            key="no_open_unlock_case", serial=device.serial,
+                            status=device.status)
     before = case_state(case)
     case.brought_by, case.brought_at = brought_by.strip(), at or utcnow()
     if note:

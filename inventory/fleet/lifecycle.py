@@ -76,7 +76,8 @@ def action_sources(action: str) -> frozenset[str] | None:
 def check_move(device: Device, move: str) -> Move:
     m = MOVES[move]
     if device.status not in m.sources:
-        raise MoveNotAllowedError(device.serial, device.status, m.verb, sorted(m.sources))
+        raise MoveNotAllowedError(device.serial, device.status, m.verb, sorted(m.sources),
+                                  action=m.name)
     return m
 
 
@@ -134,7 +135,8 @@ def add_device(
     a SIM never share one (a SIM's serial is its ICCID)."""
     kind = checks.kind(kind)
     if not (serial or "").strip():
-        raise ValidationError("a device needs a serial (token serial, or ICCID for a SIM)")
+        raise ValidationError("a device needs a serial (token serial, or ICCID for a SIM)",
+                              key="serial_needed")
     serial = checks.serial(serial)
     values = {name: checks.field(name, value) for name, value in (
         ("manufacturer", manufacturer), ("model", model), ("phone_number", phone_number),
@@ -142,7 +144,8 @@ def add_device(
     existing = session.scalar(select(Device.kind).where(Device.serial == serial).limit(1))
     if existing is not None:
         raise DuplicateError(f"serial {serial} is already in the register"
-                             + (f" (as a {existing})" if existing != kind else ""))
+                             + (f" (as a {existing})" if existing != kind else ""),
+                             key="device_exists", kind=existing, serial=serial)
     device = Device(kind=kind, serial=serial, status="in_stock", **values,
                     created_at=at or utcnow(), status_changed_at=at or utcnow())
     session.add(device)
@@ -171,7 +174,8 @@ def issue(
                               f"{', '.join(HANDOVER_METHODS)}")
     tracking_no = checks.text(tracking_no, "tracking number", max_len=60)
     if method == "postal" and not tracking_no:
-        raise ValidationError(f"device {device.serial}: a postal handover needs a tracking number")
+        raise ValidationError(f"device {device.serial}: a postal handover needs a tracking number",
+                              key="tracking_needed", serial=device.serial)
     _apply(session, device, "issue", actor, at=at, summary=f"to {holder.full_name} ({method})",
            extra={"method": method, "tracking_no": tracking_no},
            changes={"holder_id": holder.id, "agency_id": holder.agency_id})
@@ -279,15 +283,16 @@ def attach_certificate(
     """Put a certificate on a device; the newest active one supersedes the others."""
     if device.status not in CERTIFICATE_STATES:
         raise MoveNotAllowedError(device.serial, device.status, "put a certificate on it",
-                                  sorted(CERTIFICATE_STATES))
+                                  sorted(CERTIFICATE_STATES), action="attach_certificate")
     cert = check_certificate(cert)
     if cert.not_after <= cert.not_before:
         raise ValidationError(f"device {device.serial}: certificate {cert.serial} ends before it "
-                              "starts")
+                              "starts", key="certificate_ends_before_start",
+                              serial=device.serial, certificate=cert.serial)
     fp = cert.fingerprint_sha256
     if fp and session.scalar(select(Certificate.id).where(Certificate.fingerprint_sha256 == fp)):
         raise DuplicateError(f"certificate {cert.serial} (SHA-256 {fp[:16]}…) is already in the "
-                             "register")
+                             "register", key="certificate_exists", certificate=cert.serial)
     superseded = session.scalars(
         select(Certificate).where(Certificate.device_id == device.id,
                                   Certificate.status == "active")).all()
@@ -313,7 +318,7 @@ def renew(session: Session, device: Device, cert: CertificateData, *, actor: str
     """Renewal: a new certificate on an issued device, superseding the current one."""
     if device.status not in RENEWABLE_STATES:
         raise MoveNotAllowedError(device.serial, device.status, "renew its certificate",
-                                  sorted(RENEWABLE_STATES))
+                                  sorted(RENEWABLE_STATES), action="renew")
     return attach_certificate(session, device, cert, actor=actor, action="certificate.renew",
                               at=at)
 
@@ -349,7 +354,7 @@ def add_holder(session: Session, *, full_name: str, agency: Agency, actor: str,
                title: str | None = None, email: str | None = None, phone: str | None = None,
                national_id: str | None = None, at: datetime | None = None) -> Holder:
     if not (full_name or "").strip():
-        raise ValidationError("a holder needs a full name")
+        raise ValidationError("a holder needs a full name", key="full_name_needed")
     fields = check_holder_fields({"full_name": full_name, "title": title, "email": email,
                                   "phone": phone, "national_id": national_id})
     full_name, title, email, phone, national_id = (
@@ -357,7 +362,8 @@ def add_holder(session: Session, *, full_name: str, agency: Agency, actor: str,
         fields["national_id"])
     if national_id and session.scalar(select(Holder.id).where(Holder.national_id == national_id)):
         raise DuplicateError(f"a holder with national ID {mask_national_id(national_id)} "
-                                 "already exists")
+                             "already exists", key="holder_exists",
+                             national_id=mask_national_id(national_id))
     holder = Holder(full_name=full_name, name_folded=fold(full_name), title=title,
                     agency_id=agency.id, email=email, phone=phone, national_id=national_id,
                     created_at=at or utcnow())
@@ -375,13 +381,15 @@ def change_holder_details(session: Session, holder: Holder, *, actor: str,
     if unknown:
         raise ValidationError(f"unknown holder field(s): {', '.join(sorted(unknown))}")
     if "full_name" in changes and not (changes["full_name"] or "").strip():
-        raise ValidationError("a holder needs a full name")
+        raise ValidationError("a holder needs a full name", key="full_name_needed")
     changes = check_holder_fields(changes)
     if changes.get("national_id") and changes["national_id"] != holder.national_id and \
             session.scalar(select(Holder.id).where(Holder.national_id == changes["national_id"],
                                                    Holder.id != holder.id)):
         raise DuplicateError(f"a holder with national ID "
-                             f"{mask_national_id(changes['national_id'])} already exists")
+                             f"{mask_national_id(changes['national_id'])} already exists",
+                             key="holder_exists",
+                             national_id=mask_national_id(changes["national_id"]))
     before = holder_state(holder)
     for key, value in changes.items():
         setattr(holder, key, value)

@@ -339,13 +339,16 @@ def get_device(session: Session, serial: str, kind: str | None = None, *,
     found = session.scalars(stmt).unique().all()
     if not found:
         raise NotFoundError(f"no device with serial {serial!r}"
-                            + (f" of kind {kind}" if kind else ""))
+                            + (f" of kind {kind}" if kind else ""), key="no_device",
+                            serial=serial)
     if len(found) > 1:
         raise ValidationError(f"serial {serial!r} is both a usb_token and a pki_sim: give --kind")
     device = found[0]
     if expected_version is not None and device.version != expected_version:
         raise ConcurrentChangeError(f"device {device.serial} was changed by someone else since "
-                                    f"you loaded it (now {device.status}): reload and try again")
+                                    f"you loaded it (now {device.status}): reload and try again",
+                                    key="changed_by_someone_else", serial=device.serial,
+                                    status=device.status)
     return device
 
 

@@ -157,7 +157,8 @@ def national_id(value: Any) -> str:
     if not _NATIONAL_ID.fullmatch(checked):
         shown = checked if len(checked) <= 24 else checked[:20] + "…"
         raise ValidationError(f"national ID number {shown!r} is not 12 digits (CCCD) or "
-                              "9 digits (CMND), written with the digits 0-9")
+                              "9 digits (CMND), written with the digits 0-9",
+                              key="national_id_invalid", value=shown)
     return checked
 
 

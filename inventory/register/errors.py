@@ -2,7 +2,10 @@
 
 Every error a person can meet carries the facts they need (serial, reader, row) in its message.
 Errors carry no exit codes: the CLI maps these classes to messages and exit codes in one table
-(``inventory.cli.exit_codes``); the TUI shows ``title`` and the message.
+(``inventory.cli.exit_codes``); the TUI shows a heading and the message in the operator's
+language. A refusal a person meets also names its sentence in ``inventory.vocabulary.messages``
+(``key``) and the facts that fill it (``facts``), so it can be said in Vietnamese; the message
+text stays English for the CLI and the logs.
 
     TokenfleetError                 base; ``title`` is a short user-facing heading
     ├── ConfigurationError          bad settings, unreachable database, unknown option values
@@ -34,12 +37,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class TokenfleetError(Exception):
     """Base of every error tokenfleet raises on purpose."""
 
     title = "Error"
+
+    def __init__(self, *args: object, key: str | None = None, **facts: Any) -> None:
+        super().__init__(*args)
+        self.key = key
+        self.facts: dict[str, Any] = facts
 
 
 class ConfigurationError(TokenfleetError):
@@ -102,10 +111,14 @@ class MoveNotAllowedError(TokenfleetError):
 
     title = "Move not allowed"
 
-    def __init__(self, serial: str, status: str, move: str, allowed_from: Sequence[str] = ()):
+    def __init__(self, serial: str, status: str, move: str, allowed_from: Sequence[str] = (),
+                 *, action: str | None = None):
+        """``move`` says the move in words; ``action`` is its code (``device_action``)."""
         self.serial, self.status, self.move = serial, status, move
         hint = f" (allowed from: {', '.join(allowed_from)})" if allowed_from else ""
-        super().__init__(f"device {serial} is {status}: cannot {move}{hint}")
+        super().__init__(f"device {serial} is {status}: cannot {move}{hint}",
+                         key="move_not_allowed" if action else None, serial=serial,
+                         status=status, action=action, allowed=list(allowed_from))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ date reads the same everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from collections.abc import Iterable, Mapping
 from numbers import Real
@@ -39,9 +40,24 @@ def inline(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+# The codes an audit event's recorded note may hold, by event action ("to An (in_person)",
+# "so_pin_reset"): ``Vocabulary.note`` names them.
+NOTE_CODES: dict[str, tuple[str, ...]] = {
+    "device.issue": ("handover_method",),
+    "device.unlock": ("unlock_method",),
+    "unlock_case.close": ("unlock_method",),
+    "request.new": ("request_kind",),
+}
+_NOTE_PATTERNS = {
+    action: re.compile(r"\b(" + "|".join(sorted((code for d in domains for code in DOMAINS[d]),
+                                                key=len, reverse=True)) + r")\b")
+    for action, domains in NOTE_CODES.items()}
+
+
 class _TermFormatter(string.Formatter):
     """``{status:device_status}`` formats a code as its label (inside a sentence);
-    ``{allowed:device_status+}`` a list of codes, comma-separated."""
+    ``{allowed:device_status+}`` a list of codes, comma-separated; ``{n:n}``, ``{d:date}`` and
+    ``{t:datetime}`` a number, date or time in the language's format."""
 
     def __init__(self, vocabulary: Vocabulary):
         self.vocabulary = vocabulary
@@ -54,6 +70,10 @@ class _TermFormatter(string.Formatter):
             return self.vocabulary.inline(domain, value)
         if format_spec == "n" and isinstance(value, Real):
             return self.vocabulary.number(value)
+        if format_spec == "date" and isinstance(value, dt.date):
+            return self.vocabulary.date(value)
+        if format_spec == "datetime" and isinstance(value, dt.datetime):
+            return self.vocabulary.datetime(value)
         return super().format_field(value, format_spec)
 
 
@@ -86,11 +106,28 @@ class Vocabulary:
             return self.term("request_form", request_kind)
         return self.term("document", key)
 
+    def note(self, action: str, summary: str | None) -> str:
+        """An audit event's recorded note with the codes it holds named (the note itself is
+        kept as written: the audit chain is never rewritten)."""
+        if not summary:
+            return ""
+        pattern = _NOTE_PATTERNS.get(action)
+        if pattern is None:
+            return summary
+        domains = NOTE_CODES[action]
+
+        def name(match: re.Match[str]) -> str:
+            code = match.group(1)
+            domain = next(d for d in domains if code in DOMAINS[d])
+            return self.inline(domain, code)
+
+        return pattern.sub(name, summary)
+
     def error_title(self, error: BaseException) -> str:
         """The heading for an error: its class's, or its nearest listed base class's."""
         for cls in type(error).__mro__:
-            if cls.__name__ in DOMAINS["error"]:
-                return self.term("error", cls.__name__)
+            if cls.__name__ in DOMAINS["error_title"]:
+                return self.term("error_title", cls.__name__)
         return type(error).__name__
 
     def message(self, key: str, facts: Mapping[str, Any] | None = None) -> str | None:

@@ -3,7 +3,7 @@
 One entry per code: ``code: (vi, en)``. Labels are written as they stand alone — a table cell,
 a menu entry, a heading — with a capital first letter; ``Vocabulary.inline`` lowers it for use
 inside a sentence (acronyms such as "USB", "SIM", "CA" are kept). A translator edits this file
-only; ``tests/register/test_vocabulary.py`` fails when a code any module writes has no label.
+only; ``tests/vocabulary/test_catalogue.py`` fails when a code any module writes has no label.
 
 Words that only one screen or one document uses (button captions, sheet titles, the digest's
 greeting) stay with that front end; the words of the domain itself live here.
@@ -61,6 +61,7 @@ DEVICE_ACTION: Labels = {
     "renew": ("Gia hạn chứng thư số", "Renew the certificate"),
     "edit_holder": ("Thay đổi thông tin người dùng", "Edit the holder's details"),
     "claim": ("Nhận thiết bị lạ vào sổ", "Claim an unknown device"),
+    "attach_certificate": ("Gắn chứng thư số", "Put a certificate on it"),
 }
 
 CERTIFICATE_STATUS: Labels = {
@@ -233,7 +234,7 @@ EVENT: Labels = {
 
 # The heading a front end shows above an error, by error class (every class that has a
 # ``title`` of its own); a class not listed takes its nearest listed base class's.
-ERROR: Labels = {
+ERROR_TITLE: Labels = {
     "TokenfleetError": ("Có lỗi", "Error"),
     "ConfigurationError": ("Lỗi cấu hình", "Configuration error"),
     "DatabaseError": ("Lỗi cơ sở dữ liệu", "Database error"),
@@ -283,6 +284,6 @@ DOMAINS: dict[str, Labels] = {
     "role": ROLE,
     "stocktake_state": STOCKTAKE_STATE,
     "event": EVENT,
-    "error": ERROR,
+    "error_title": ERROR_TITLE,
 }
 """Domain name → its labels; ``Vocabulary.term(domain, code)`` looks here."""

@@ -54,18 +54,19 @@ def test_intake_export_masks_ids_unless_asked_and_never_writes_formulas(register
         full = list(intake_rows(s, show_id_numbers=True))
     assert [r.national_id for r in masked] == ["********0001", "********0002"]
     assert [r.national_id for r in full] == ["001090000001", "001090000002"]
-    assert {r.request_kind for r in full} == {"Cấp mới"} and full[0].agency == "Sở Y tế"
+    assert {r.request_kind for r in full} == {"new_issuance"} and full[0].agency == "Sở Y tế"
     assert write_intake(full, tmp_path / "intake.xlsx") == 2
     sheet = CalamineWorkbook.from_path(str(tmp_path / "intake.xlsx")).get_sheet_by_index(0)
     rows = sheet.to_python()
     assert rows[2][:5] == ["Mã hồ sơ", "Họ và tên", "Chức vụ", "Cơ quan, đơn vị", "Số CCCD/CMND"]
     assert rows[3][1] == PEOPLE[0][0]  # text, not a formula
+    assert rows[3][7:9] == ["Cấp mới", "USB Token"]  # the CA's words, never a code
     assert rows[3][4] == "001090000001" and rows[3][0] == f"R{rid}-{full[0].ref.split('-')[1]}"
     with zipfile.ZipFile(tmp_path / "intake.xlsx") as z:
         assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
     write_intake(full, tmp_path / "intake.csv")
     text = (tmp_path / "intake.csv").read_text(encoding="utf-8-sig")
-    assert "'=HYPERLINK" in text
+    assert "'=HYPERLINK" in text and "Cấp mới" in text and "new_issuance" not in text
 
 
 def test_ca_answer_completes_the_requests_in_bulk(register, office, tmp_path):

@@ -18,6 +18,7 @@ from inventory.fleet.queries import agency_by_code, get_device
 from inventory.register import audit
 from inventory.register.errors import MoveNotAllowedError, ValidationError
 from inventory.register.models import Device, Event, Handover, Holder, ServiceRequest
+from inventory.vocabulary import Vocabulary
 from reports.handover_record import write_handover_records
 from tests.conftest import cert_serial, holder_name
 
@@ -73,6 +74,9 @@ def test_batch_of_ten_new_tokens_goes_from_draft_to_completed(register, office, 
     cells = [str(c) for r in book.get_sheet_by_index(0).to_python() for c in r]
     assert cells.count("ĐẠI DIỆN BÊN GIAO") == 2 and cells.count("ĐẠI DIỆN BÊN NHẬN") == 2
     assert "NEW001" in cells and "RR123456789VN" in " ".join(cells)
+    assert "USB Token" in cells and "postal" not in " ".join(cells)
+    assert ("Hình thức bàn giao: Qua dịch vụ bưu chính công ích; số hiệu bưu gửi: RR123456789VN"
+            in cells)
     assert "048095000001" not in " ".join(cells)  # ID numbers masked on the printout
 
 
@@ -209,9 +213,12 @@ def test_holder_of_another_agency_and_missing_dossier_are_refused(register, offi
                              subscribers=[rq.Subscriber(device_serial="TOK001")])
         rq.attach_documents(s, req, ["don_de_nghi"], actor="c")
         rid = req.id
-    with pytest.raises(ValidationError, match="missing Danh sách thuê bao"), \
-            register.session() as s:
+    with pytest.raises(ValidationError, match=r"missing List of subscribers "
+                       r"\(danh_sach_thue_bao\)") as refused, register.session() as s:
         rq.submit(s, rq.get_request(s, rid), actor="c")
+    assert Vocabulary("vi").explain(refused.value) == (
+        f"Hồ sơ #{rid} (gia hạn) còn thiếu: danh sách thuê bao đề nghị, công văn đề nghị của "
+        "cơ quan, tổ chức.")
     with pytest.raises(ValidationError, match="unknown document"), register.session() as s:
         rq.attach_documents(s, rq.get_request(s, rid), ["bien_ban_ban_giao"], actor="c")
     with register.session() as s:

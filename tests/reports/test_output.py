@@ -73,7 +73,7 @@ def test_vietnamese_by_default_and_ids_masked(demo_register: Register, tmp_path:
     ids = [r[6] for r in rows if r[6]]
     assert ids and all(i.startswith("********") and len(i) == 12 for i in ids)
     assert {r[2] for r in rows} <= {"Trong kho", "Đang sử dụng", "Bị khóa", "Bị mất",
-                                    "Đã thu hồi", "Thanh lý"}
+                                    "Đã thu hồi", "Đã thanh lý"}
 
 
 def test_personal_data_only_when_asked(demo_register: Register, tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ async def test_lock_then_unlock_from_the_detail(demo_register, make_app):
         assert app.screen is detail
         assert reread(demo_register, device.id).status == "locked"
         assert reread(demo_register, device.id).lock_count == device.lock_count + 1
-        assert "locked" in str(detail.query_one("#detail-summary").render())
+        assert "Locked" in str(detail.query_one("#detail-summary").render())
         await pilot.press("u", "enter")
         await settle(pilot)
         assert reread(demo_register, device.id).status == "issued"
@@ -106,7 +106,7 @@ async def test_a_refused_move_is_shown_in_the_form_and_changes_nothing(demo_regi
         form = app.screen
         assert isinstance(form, ActionForm)
         message = str(form.query_one("#form-error").render())
-        assert f"device {device.serial} is in_stock: cannot revoke it" in message
+        assert f"Device {device.serial} is in stock: cannot revoke" in message
     assert reread(demo_register, device.id).status == "in_stock"
     assert events_of(demo_register, device.id) == before
 

@@ -64,7 +64,7 @@ async def test_cards_are_matched_and_an_unknown_one_can_be_claimed(demo_register
         assert isinstance(app.screen, ReadersScreen)
         panel = app.screen.query_one(ReadersPanel)
         by_reader = {r.reader: r for r in panel.rows}
-        assert by_reader["Lab Reader 00"].known and "issued" in by_reader["Lab Reader 00"].device
+        assert by_reader["Lab Reader 00"].known and "Issued" in by_reader["Lab Reader 00"].device
         assert not by_reader["Lab Reader 01"].known
         assert by_reader["Lab Reader 02"].serial is None
         # inventory.readers.sync kept the unknown card as unregistered: listed to claim

@@ -88,3 +88,13 @@ def test_a_refusal_is_said_in_the_readers_language_from_its_facts() -> None:
     assert Vocabulary("vi").explain(_Refusal(serial="T1")) == str(err)
     assert Vocabulary("vi").explain(ValueError("plain")) == "plain"
     assert Vocabulary("vi").error_title(err) == "Có lỗi"
+
+
+def test_a_recorded_note_has_its_codes_named() -> None:
+    vi = Vocabulary("vi")
+    assert vi.note("device.issue", "to Lê Văn Nam (postal)") == \
+        "to Lê Văn Nam (qua dịch vụ bưu chính công ích)"
+    assert vi.note("device.unlock", "so_pin_reset") == "đặt lại mã PIN bằng SO PIN"
+    assert vi.note("unlock_case.close", "T1: ca_recovery") == "T1: CA khôi phục"
+    assert vi.note("device.lock", "PIN blocked (postal)") == "PIN blocked (postal)"  # not its
+    assert vi.note("device.issue", None) == ""

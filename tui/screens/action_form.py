@@ -66,7 +66,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         t = ctx(self).labels
         with VerticalScroll(id="form-box", classes="modal-box"):
-            title = t(f"action.{self.action}")
+            title = t(f"device_action.{self.action}")
             if self.target is not None:
                 title += f" — {self.target.serial}"
             yield Label(title, classes="modal-title", id="form-title")
@@ -85,7 +85,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         if self.action == "issue":
             yield HolderPicker(id="holder-picker")
             yield Label(t("form.method"), classes="field-label")
-            yield Select([(t(f"method.{m}"), m) for m in HANDOVER_METHODS], id="method",
+            yield Select([(t(f"handover_method.{m}"), m) for m in HANDOVER_METHODS], id="method",
                          value="in_person", allow_blank=False)
             yield from self._field("form.tracking", "tracking")
         elif self.action in NOTE_ACTIONS:
@@ -103,7 +103,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         elif self.action == "claim":
             yield from self._field("form.serial", "serial")
             yield Label(t("form.kind"), classes="field-label")
-            yield Select([(t(f"kind.{k}"), k) for k in DEVICE_KINDS], id="kind",
+            yield Select([(t(f"device_kind.{k}"), k) for k in DEVICE_KINDS], id="kind",
                          value=self.preset.get("kind", "usb_token"), allow_blank=False)
 
     def on_mount(self) -> None:
@@ -181,11 +181,11 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         try:
             values = self.collect()
         except TokenfleetError as err:
-            self.show_refusal(str(err))
+            self.show_refusal(ctx(self).labels.explain(err))
             return
         if self.action in DESTRUCTIVE and self.target is not None:
             question = ctx(self).labels("confirm.body",
-                                        action=ctx(self).labels(f"action.{self.action}"),
+                                        action=ctx(self).labels(f"device_action.{self.action}"),
                                         serial=self.target.serial)
             def confirmed(yes: bool | None) -> None:
                 if yes:
@@ -206,10 +206,10 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         try:
             result = self._perform(values)
         except ConcurrentChangeError as err:
-            self.app.call_from_thread(self._stale, str(err))
+            self.app.call_from_thread(self._stale, ctx(self).labels.explain(err))
             return
         except TokenfleetError as err:
-            self.app.call_from_thread(self.show_refusal, str(err))
+            self.app.call_from_thread(self.show_refusal, ctx(self).labels.explain(err))
             return
         self.app.call_from_thread(self._done, result)
 
@@ -242,14 +242,14 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         elif self.action == "renew":
             renewed = devices.renew_device(register, ref, values["cert"], actor=actor)
             return t("done.renew", serial=renewed.device.serial,
-                     cert=renewed.certificate_serial, until=f"{renewed.not_after:%Y-%m-%d}")
+                     cert=renewed.certificate_serial, until=t.date(renewed.not_after))
         elif self.action == "edit_holder":
             holder = devices.edit_device_holder(register, ref, actor=actor, changes=values)
             return t("done.holder", name=holder.full_name)
         else:
             raise ValidationError(f"unknown action {self.action!r}")
-        return t("done.move", serial=moved.device.serial, before=t(f"status.{moved.before}"),
-                 after=t(f"status.{moved.after}"))
+        return t("done.move", serial=moved.device.serial, before=t(f"device_status.{moved.before}"),
+                 after=t(f"device_status.{moved.after}"))
 
     def _done(self, result: str) -> None:
         self.app.notify(result)

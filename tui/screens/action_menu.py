@@ -24,7 +24,7 @@ class ActionMenu(ModalScreen[str | None]):
         t = ctx(self).labels
         with Vertical(id="menu-box", classes="modal-box"):
             yield Label(f"{t('nav.actions')} — {self.serial}", classes="modal-title")
-            yield OptionList(*(Option(f"[{ACTION_KEYS[a]}] {t(f'action.{a}')}", id=a)
+            yield OptionList(*(Option(f"[{ACTION_KEYS[a]}] {t(f'device_action.{a}')}", id=a)
                                for a in self.actions), id="action-options")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

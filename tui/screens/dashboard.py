@@ -40,11 +40,11 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
             yield Label(t("dash.by_status"), classes="section-title")
             with Grid(classes="figures"):
                 for s in DEVICE_STATUSES:
-                    yield Figure(t(f"status.{s}"), {"status": s}, id=f"fig-status-{s}")
+                    yield Figure(t(f"device_status.{s}"), {"status": s}, id=f"fig-status-{s}")
             yield Label(t("dash.by_kind"), classes="section-title")
             with Grid(classes="figures"):
                 for k in DEVICE_KINDS:
-                    yield Figure(t(f"kind.{k}"), {"kind": k}, id=f"fig-kind-{k}")
+                    yield Figure(t(f"device_kind.{k}"), {"kind": k}, id=f"fig-kind-{k}")
             yield Label(t("dash.expiring"), classes="section-title")
             with Grid(classes="figures"):
                 for d in EXPIRY_WINDOWS:
@@ -53,13 +53,13 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
             yield Label(t("dash.attention"), classes="section-title")
             with Grid(classes="figures"):
                 yield Figure(t("dash.locked_waiting"), {"status": "locked"}, id="fig-locked")
-                yield Figure(t("dash.lost"), {"status": "lost"}, id="fig-lost")
+                yield Figure(t("device_status.lost"), {"status": "lost"}, id="fig-lost")
                 yield Figure(t("dash.not_seen", days=c.not_seen_days),
                              {"not_seen": c.not_seen_days}, id="fig-not-seen")
             yield Label("", id="dash-month", classes="section-title")
             with Grid(classes="figures"):
                 for a in MONTH_ACTIONS:
-                    yield Figure(t(f"dash.month.{a}"), {"events": a},
+                    yield Figure(t(f"event.{a}"), {"events": a},
                                  id=f"fig-month-{a.replace('.', '-')}")
             yield Static("", id="dash-extras")
         yield Footer()
@@ -83,7 +83,7 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
 
     def show_counts(self, counts: StatusKindCounts) -> None:
         t = ctx(self).labels
-        self.query_one("#dash-total", Static).update(t("dash.total", total=f"{counts.total:,}"))
+        self.query_one("#dash-total", Static).update(t("dash.total", total=t.number(counts.total)))
         for s in DEVICE_STATUSES:
             self.query_one(f"#fig-status-{s}", Figure).show(counts.by_status.get(s, 0))
         for k in DEVICE_KINDS:
@@ -91,29 +91,29 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
 
     def show(self, f: DashboardFigures) -> None:
         t = ctx(self).labels
-        self.query_one("#dash-total", Static).update(t("dash.total", total=f"{f.total:,}"))
+        self.query_one("#dash-total", Static).update(t("dash.total", total=t.number(f.total)))
         for s in DEVICE_STATUSES:
             self.query_one(f"#fig-status-{s}", Figure).show(f.by_status.get(s, 0))
         for k in DEVICE_KINDS:
             self.query_one(f"#fig-kind-{k}", Figure).show(f.by_kind.get(k, 0))
         for d in EXPIRY_WINDOWS:
             self.query_one(f"#fig-expiring-{d}", Figure).show(f.expiring[d])
-        oldest = (t("dash.locked_oldest", days=f.locked_oldest_days)
+        oldest = (t("dash.locked_oldest", days=t.number(f.locked_oldest_days))
                   if f.locked_oldest_days is not None else "")
         self.query_one("#fig-locked", Figure).show(f.locked, oldest)
         self.query_one("#fig-lost", Figure).show(f.lost)
         self.query_one("#fig-not-seen", Figure).show(f.not_seen)
         self.query_one("#dash-month", Label).update(
-            t("dash.month", month=f"{f.month_start:%m/%Y}"))
+            t("dash.month", month=t.month(f.month_start)))
         for a in MONTH_ACTIONS:
             self.query_one(f"#fig-month-{a.replace('.', '-')}", Figure).show(f.month[a])
         extras = []
         run = f.alerts_last_run
-        extras.append(t("dash.alerts_last_run", when=f"{run.started_at:%Y-%m-%d %H:%M} "
-                                                     f"({run.outcome})")
+        extras.append(t("dash.alerts_last_run", when=t.datetime(run.started_at),
+                        outcome=t.inline("alert_run_outcome", run.outcome))
                       if run is not None else t("dash.alerts_never"))
         if f.unlock_turnaround_days is not None:
-            extras.append(t("dash.unlock_turnaround", days=f.unlock_turnaround_days))
+            extras.append(t("dash.unlock_turnaround", days=t.number(f.unlock_turnaround_days)))
         self.query_one("#dash-extras", Static).update("\n".join(extras))
 
     def on_figure_opened(self, event: Figure.Opened) -> None:

@@ -11,7 +11,7 @@ from .action_menu import ActionMenu
 
 ACTION_BINDINGS = [
     Binding("a", "action_menu", "nav.actions", tooltip="tip.actions", id="actions"),
-    *(Binding(key, f"device_action('{name}')", f"action.{name}", show=False, id=name)
+    *(Binding(key, f"device_action('{name}')", f"device_action.{name}", show=False, id=name)
       for name, key in ACTION_KEYS.items()),
 ]
 

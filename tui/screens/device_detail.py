@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,12 +29,6 @@ SECTIONS = (
 )
 
 
-def _day(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d}" if value else ""
-
-
-def _when(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M}"
 
 
 class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
@@ -86,20 +78,20 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
         holder = d.holder
         agency = d.agency
         lines = [
-            (t("detail.kind"), t(f"kind.{d.kind}")),
-            (t("detail.status"), t(f"status.{d.status}")),
+            (t("detail.kind"), t.term("device_kind", d.kind)),
+            (t("detail.status"), t.term("device_status", d.status)),
             (t("detail.holder"), f"{holder.full_name} — {holder.title or ''} "
                                  f"({holder.national_id})" if holder else none),
             (t("detail.agency"), f"{agency.code} {agency.name}" if agency else none),
-            (t("detail.expiry"), _day(d.not_after) or none),
-            (t("detail.pin"), str(d.pin_tries_left) if d.pin_tries_left is not None
+            (t("detail.expiry"), t.date(d.not_after) or none),
+            (t("detail.pin"), t.number(d.pin_tries_left) if d.pin_tries_left is not None
              else t("detail.unknown")),
-            (t("detail.locks"), str(d.lock_count)),
+            (t("detail.locks"), t.number(d.lock_count)),
             (t("detail.model"), " ".join(filter(None, (d.manufacturer, d.model))) or none),
-            (t("detail.last_seen"), f"{_when(d.last_seen_at)} {d.last_seen_reader or ''}"
+            (t("detail.last_seen"), f"{t.datetime(d.last_seen_at)} {d.last_seen_reader or ''}"
              if d.last_seen_at else none),
             (t("detail.moves"), ", ".join(
-                t(f"action.{a}") for a in offered_actions(d.status, holder is not None))
+                t.term("device_action", a) for a in offered_actions(d.status, holder is not None))
              or none),
         ]
         if d.phone_number:
@@ -108,13 +100,16 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
         summary = self.query_one("#detail-summary", Static)
         summary.update("\n".join(f"{k.ljust(width)}  {v}" for k, v in lines))
         rows: dict[str, list[tuple[str, ...]]] = {
-            "certificates": [(c.serial, c.status, _day(c.not_before), _day(c.not_after),
-                              c.subject or "") for c in d.certificates],
-            "handovers": [(_day(h.handed_at), t(f"method.{h.method}"), h.holder,
+            "certificates": [(c.serial, t.term("certificate_status", c.status),
+                              t.date(c.not_before), t.date(c.not_after), c.subject or "")
+                             for c in d.certificates],
+            "handovers": [(t.date(h.handed_at), t.term("handover_method", h.method), h.holder,
                            h.tracking_no or "") for h in d.handovers],
-            "requests": [(_day(r.created_at), r.kind, r.state, r.external_ref or "")
+            "requests": [(t.date(r.created_at), t.term("request_kind", r.kind),
+                          t.term("request_state", r.state), r.external_ref or "")
                          for r in d.requests],
-            "history": [(_when(e.when), e.actor, e.action, e.summary or "") for e in d.history],
+            "history": [(t.datetime(e.when), e.actor, t.term("event", e.action),
+                         t.note(e.action, e.summary)) for e in d.history],
         }
         for key, values in rows.items():
             table = self.query_one(f"#detail-{key}", DataTable)

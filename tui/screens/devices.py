@@ -97,9 +97,9 @@ class DevicesScreen(DeviceActions, Screen[None]):
         if not event.shown:
             position.update(t("devices.empty"))
             return
-        total = f"{event.total:,}" if event.total is not None else "…"
-        position.update(t("devices.position", first=f"{event.first:,}",
-                          last=f"{event.first + event.shown - 1:,}", total=total,
+        total = t.number(event.total) if event.total is not None else "…"
+        position.update(t("devices.position", first=t.number(event.first),
+                          last=t.number(event.first + event.shown - 1), total=total,
                           sort=t(f"sort.{self.sort}"),
                           order=t("order.desc" if self.descending else "order.asc")))
 

@@ -27,8 +27,8 @@ class EventsScreen(ShowsWorkerErrors, Screen[None]):
         t = ctx(self).labels
         since = month_start(ctx(self).now())
         yield Header()
-        yield Label(t("events.title", action=t(f"dash.month.{self.action}"),
-                      since=f"{since:%Y-%m-%d}"), classes="section-title")
+        yield Label(t("events.title", action=t(f"event.{self.action}"),
+                      since=t.date(since)), classes="section-title")
         table: DataTable[str] = DataTable(id="events", cursor_type="row")
         for col in ("col.when", "col.actor", "col.device", "col.summary"):
             table.add_column(t(col))
@@ -46,7 +46,8 @@ class EventsScreen(ShowsWorkerErrors, Screen[None]):
         self.app.call_from_thread(self.show, rows)
 
     def show(self, rows: list[EventRow]) -> None:
+        t = ctx(self).labels
         table = self.query_one(DataTable)
         table.clear()
-        table.add_rows([(f"{r.occurred_at:%Y-%m-%d %H:%M}", r.actor, r.serial or "",
-                         r.summary or "") for r in rows])
+        table.add_rows([(t.datetime(r.occurred_at), r.actor, r.serial or "",
+                         t.note(r.action, r.summary)) for r in rows])

@@ -75,7 +75,8 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
     def _label(self, a: AgencyNode) -> str:
         """The tree counts each agency's devices with its sub-agencies'; picking one shows its
         own count too (``tokenfleet agency list`` shows both)."""
-        return f"{a.code} · {a.name} ({self.counts.get(a.id, DeviceCounts()).total:,})"
+        total = self.counts.get(a.id, DeviceCounts()).total
+        return f"{a.code} · {a.name} ({ctx(self).labels.number(total)})"
 
     def _add_agency_nodes(self, node: TreeNode[AgencyNode | None], children: list[AgencyNode]
                       ) -> None:
@@ -105,9 +106,10 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         a = event.node.data
         if a is not None:
             n = self.counts.get(a.id, DeviceCounts())
-            self.query_one("#holders-title", Label).update(ctx(self).labels(
-                "holders.of_agency", code=a.code, name=a.name, own=f"{n.own:,}",
-                total=f"{n.total:,}"))
+            t = ctx(self).labels
+            self.query_one("#holders-title", Label).update(t(
+                "holders.of_agency", code=a.code, name=a.name, own=t.number(n.own),
+                total=t.number(n.total)))
             self.load_agency_holders(a.id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="holders")

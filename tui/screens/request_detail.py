@@ -41,11 +41,11 @@ class RequestDetail:
     external_ref: str | None
     steps: list[tuple[str, str | None, datetime | None]]  # (step, who, when)
     close_reason: str | None
-    dossier: list[tuple[str, bool]]  # (document label, attached)
+    dossier: list[tuple[str, bool]]  # (document key, attached)
     subscribers: list[str]
 
 
-def read_detail(session: Session, request_id: int, lang: str) -> RequestDetail:
+def read_detail(session: Session, request_id: int) -> RequestDetail:
     req = get_request(session, request_id)
     closed = req.state if req.state in ("completed", "rejected", "cancelled") else "closed"
     return RequestDetail(
@@ -55,8 +55,7 @@ def read_detail(session: Session, request_id: int, lang: str) -> RequestDetail:
                ("submitted", req.submitted_by, req.submitted_at),
                (closed, req.closed_by, req.closed_at)],
         close_reason=req.close_reason,
-        dossier=[(doc.label_vi if lang == "vi" else doc.label_en, attached)
-                 for doc, attached in dossier_checklist(req)],
+        dossier=[(doc.key, attached) for doc, attached in dossier_checklist(req)],
         subscribers=[subscriber_label(item) for item in req.items])
 
 
@@ -65,10 +64,10 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
 
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "close", "nav.back", show=False),
-        Binding("s", "step('submit')", "request.submit", show=False),
-        Binding("c", "step('complete')", "request.complete", show=False),
-        Binding("r", "step('reject')", "request.reject", show=False),
-        Binding("x", "step('cancel')", "request.cancel", show=False),
+        Binding("s", "step('submit')", "request_step.submit", show=False),
+        Binding("c", "step('complete')", "request_step.complete", show=False),
+        Binding("r", "step('reject')", "request_step.reject", show=False),
+        Binding("x", "step('cancel')", "request_step.cancel", show=False),
     ]
 
     AUTO_FOCUS = None  # the step keys must not land in the reason box: focus goes to a button
@@ -90,7 +89,7 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
             yield Static("", id="form-error", markup=False)
             with Horizontal(classes="buttons"):
                 for step in STEPS:
-                    yield Button(t(f"request.{step}"), id=f"request-{step}",
+                    yield Button(t(f"request_step.{step}"), id=f"request-{step}",
                                  variant="primary" if step == "submit" else "default")
                 yield Button(t("form.cancel"), id="request-close")
 
@@ -101,7 +100,7 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
     def load(self) -> None:
         c = ctx(self)
         with c.register.read() as session:
-            detail = read_detail(session, self.request_id, c.labels.lang)
+            detail = read_detail(session, self.request_id)
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: RequestDetail) -> None:
@@ -114,11 +113,12 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
                  t("request.steps")]
         for step, who, when in detail.steps:
             if when is not None:
-                lines.append(f"  {t(f'request.step_{step}')}: {when:%Y-%m-%d %H:%M} · {who}")
+                lines.append(f"  {t(f'request.step_{step}')}: {t.datetime(when)} · {who}")
         if detail.close_reason:
             lines.append(f"  {t('request.reason')}: {detail.close_reason}")
         lines += ["", t("request.dossier")]
-        lines += [f"  [{'x' if attached else ' '}] {label}" for label, attached in detail.dossier]
+        lines += [f"  [{'x' if attached else ' '}] {t.document(detail.kind, key)}"
+                  for key, attached in detail.dossier]
         lines += ["", t("request.subscribers", n=len(detail.subscribers))]
         lines += [f"  {name}" for name in detail.subscribers]
         self.query_one("#request-summary", Static).update("\n".join(lines))
@@ -168,7 +168,7 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
                     requests.cancel(session, req, actor=c.actor, reason=reason or None)
                 state = req.state
         except TokenfleetError as err:
-            self.app.call_from_thread(self.show_refusal, str(err))
+            self.app.call_from_thread(self.show_refusal, c.labels.explain(err))
             return
         message = c.labels("request.done", id=self.request_id,
                            state=c.labels(f"request_state.{state}"))

@@ -66,8 +66,8 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
             if key == "import":
                 dry = self.query_one("#import-dry-run", Checkbox).value
                 result = import_file(c.register, Path(path), actor=c.actor, dry_run=dry)
-                summary = ", ".join(f"{k} {v}" for k, v in vars(result).items()
-                                    if isinstance(v, int))
+                summary = ", ".join(t(f"io.result.{k}", n=t.number(v))
+                                    for k, v in vars(result).items() if isinstance(v, int))
                 message = t("io.import_done", path=path, summary=summary)
             elif key == "export":
                 from reports.register_export import export_register  # spreadsheets: on use
@@ -81,7 +81,7 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
                 write_monthly(c.register, month=month or None, output=Path(path), now=c.now())
                 message = t("io.report_done", path=path)
         except TokenfleetError as err:
-            self.app.call_from_thread(self._finished, key, str(err), False)
+            self.app.call_from_thread(self._finished, key, t.explain(err), False)
             return
         self.app.call_from_thread(self._finished, key, message, True)
 

@@ -32,8 +32,6 @@ COLUMNS = ("col.alert", "col.state", "col.rule", "col.threshold", "col.serial",
            "col.recipient", "col.attempts", "col.sent_at", "col.snoozed_until")
 
 
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value else ""
 
 
 class AlertsPane(ShowsWorkerErrors, Vertical):
@@ -70,9 +68,9 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
         if run is None:
             heartbeat = t("desk.alerts_never")
         else:
-            heartbeat = t("desk.alerts_run", started=_when(run.started_at), host=run.host,
-                          outcome=run.outcome,
-                          success=_when(run.last_success_at) or t("desk.never"))
+            heartbeat = t("desk.alerts_run", started=t.datetime(run.started_at), host=run.host,
+                          outcome=t.inline("alert_run_outcome", run.outcome),
+                          success=t.datetime(run.last_success_at) or t("desk.never"))
             if run.error:
                 heartbeat += f"\n{run.error}"
         self.query_one("#alerts-run", Static).update(heartbeat)
@@ -82,8 +80,9 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
         table.clear()
         for r in rows:
             table.add_row(f"#{r.id}", t(f"alert_state.{r.state}"), t(f"alert_rule.{r.rule}"),
-                          str(r.threshold), r.serial or "", r.recipient, str(r.attempts),
-                          _when(r.sent_at), _when(r.snoozed_until), key=str(r.id))
+                          t.number(r.threshold), r.serial or "", r.recipient,
+                          t.number(r.attempts), t.datetime(r.sent_at),
+                          t.datetime(r.snoozed_until), key=str(r.id))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
@@ -122,8 +121,9 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
             return
         try:
             until = parse_date(text)
-        except TokenfleetError as err:
-            self.show_result(str(err), ok=False)
+        except TokenfleetError:
+            self.show_result(t("form.bad_date", field=t("desk.snooze_until"), value=text),
+                             ok=False)
             return
         self.apply(entry.id, until)
 
@@ -134,13 +134,14 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
         try:
             if until is None:
                 n = alert_desk.acknowledge_alert(c.register, actor=c.actor, alert_id=entry_id)
-                message = c.labels("desk.acked", id=entry_id, n=n)
+                message = c.labels("desk.acked", id=entry_id, n=c.labels.number(n))
             else:
                 n = alert_desk.snooze_alert(c.register, actor=c.actor, until=until,
                                             alert_id=entry_id)
-                message = c.labels("desk.snoozed", id=entry_id, n=n, until=f"{until:%Y-%m-%d}")
+                message = c.labels("desk.snoozed", id=entry_id, n=c.labels.number(n),
+                                   until=c.labels.date(until))
         except TokenfleetError as err:
-            self.app.call_from_thread(self.show_result, str(err), False)
+            self.app.call_from_thread(self.show_result, c.labels.explain(err), False)
             return
         self.app.call_from_thread(self._done, message)
 

@@ -213,11 +213,10 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         self.clear()
         for row in w.rows:
             style = row_style(row, now)
-            cells = (row.serial, labels(f"kind.{row.kind}"), labels(f"status.{row.status}"),
-                     row.holder_name or "", row.agency_code or "",
-                     f"{row.not_after:%Y-%m-%d}" if row.not_after else "",
-                     str(row.lock_count),
-                     f"{row.last_seen_at:%Y-%m-%d}" if row.last_seen_at else "")
+            cells = (row.serial, labels.term("device_kind", row.kind),
+                     labels.term("device_status", row.status), row.holder_name or "",
+                     row.agency_code or "", labels.date(row.not_after),
+                     labels.number(row.lock_count), labels.date(row.last_seen_at))
             self.add_row(*(Text(c, style=style) for c in cells), key=str(row.id))
         if w.rows:
             self.move_cursor(row=max(0, min(w.cursor, len(w.rows) - 1)), animate=False)

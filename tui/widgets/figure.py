@@ -10,6 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
+from ..context import ctx
+
 
 class Figure(Static, can_focus=True):
     """``target`` says what list it opens (the dashboard screen interprets it)."""
@@ -33,7 +35,8 @@ class Figure(Static, can_focus=True):
 
     def show(self, value: int | str, note: str = "") -> None:
         text = Text(justify="center")
-        text.append(f"{value:,}" if isinstance(value, int) else value, style="bold")
+        text.append(ctx(self).labels.number(value) if isinstance(value, int) else value,
+                    style="bold")
         text.append(f"\n{self.caption}")
         if note:
             text.append(f"\n{note}", style="italic")

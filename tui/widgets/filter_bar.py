@@ -36,9 +36,9 @@ class FilterBar(Horizontal):
     def compose(self) -> ComposeResult:
         labels = ctx(self).labels
         yield Input(placeholder=labels("devices.search"), id="search")
-        yield Select([(labels(f"status.{s}"), s) for s in DEVICE_STATUSES], id="status-filter",
-                     prompt=labels("col.status"))
-        yield Select([(labels(f"kind.{k}"), k) for k in DEVICE_KINDS], id="kind-filter",
+        yield Select([(labels(f"device_status.{s}"), s) for s in DEVICE_STATUSES],
+                     id="status-filter", prompt=labels("col.status"))
+        yield Select([(labels(f"device_kind.{k}"), k) for k in DEVICE_KINDS], id="kind-filter",
                      prompt=labels("col.kind"))
         yield Input(placeholder=labels("devices.agency"), id="agency-filter")
         yield Input(placeholder=labels("devices.expiring"), id="expiring-filter",

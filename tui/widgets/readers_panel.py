@@ -94,9 +94,10 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         self.unregistered = rows
         table = self.query_one("#unregistered-table", DataTable)
         table.clear()
+        t = ctx(self).labels
         for r in rows:
-            table.add_row(r.serial or "", ctx(self).labels(f"kind.{r.kind}"),
-                          f"{r.seen_at:%Y-%m-%d %H:%M}" if r.seen_at else "", r.reader)
+            table.add_row(r.serial or "", t.term("device_kind", r.kind), t.datetime(r.seen_at),
+                          r.reader)
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -170,8 +171,8 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         for name in names:
             state, obs = states.get(name), by_reader.get(name)
             serial = obs.serial if obs else (state.serial if state else None)
-            card = (obs.profile or obs.kind) if obs else (
-                (state.profile or state.atr or "card") if state and state.card_present
+            card = (obs.profile or t.term("device_kind", obs.kind)) if obs else (
+                (state.profile or state.atr or t("desks.card")) if state and state.card_present
                 else t("readers.empty"))
             if state is not None and state.error:
                 card = f"{card} ({state.error})"
@@ -181,7 +182,7 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
                 if serial else None
             if device is not None:
                 who = device.holder.full_name if device.holder else ""
-                text, is_known = f"{t(f'status.{device.status}')} {who}".strip(), True
+                text, is_known = f"{t(f'device_status.{device.status}')} {who}".strip(), True
             elif serial:
                 text, is_known = t("readers.unknown_card"), False
             else:

@@ -80,10 +80,11 @@ class RequestsPane(ShowsWorkerErrors, Vertical):
         cursor = table.cursor_row
         table.clear()
         for r in rows:
+            missing = ", ".join(t.term("document", key)
+                                for key in r.missing_documents.split(", ") if key)
             table.add_row(f"#{r.id}", t(f"request_kind.{r.kind}"), t(f"request_state.{r.state}"),
-                          r.agency_code, str(r.subscribers), r.external_ref or "",
-                          f"{r.created_at:%Y-%m-%d}", f"{r.days_open:g}", r.missing_documents,
-                          key=str(r.id))
+                          r.agency_code, t.number(r.subscribers), r.external_ref or "",
+                          t.date(r.created_at), t.number(r.days_open), missing, key=str(r.id))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 

@@ -53,7 +53,8 @@ class StationReadersTable(ShowsWorkerErrors, DataTable[Any]):
             card = (r.profile or t("stations.card")) if r.card_present else t("readers.empty")
             if r.error:
                 card = f"{card} ({r.error})"
-            cells = (r.station, r.reader, card, r.serial or "", f"{r.updated_at:%Y-%m-%d %H:%M:%S}",
+            cells = (r.station, r.reader, card, r.serial or "",
+                     t.datetime(r.updated_at, seconds=True),
                      t("stations.alive") if r.alive else t("stations.quiet"))
             self.add_row(*(Text(c, style=style) for c in cells))
         if rows:

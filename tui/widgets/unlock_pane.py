@@ -8,6 +8,7 @@ and the audit events are the same as from the CLI. A refusal is shown on the pan
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from textual import work
@@ -70,21 +71,22 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
     def _show(self, rows: list[CaseRow], figures: list[UnlockTurnaround]) -> None:
         t = ctx(self).labels
         still_open = sum(1 for r in rows if r.closed_at is None)
-        lines = [t("desk.unlock_open", n=still_open)]
-        lines += [t("desk.unlock_month", month=f.month, n=f.unlocked, median=f.median_days,
-                    p90=f.p90_days, max=f.max_days) for f in reversed(figures)]
+        lines = [t("desk.unlock_open", n=t.number(still_open))]
+        lines += [t("desk.unlock_month", month=t.month(datetime.strptime(f.month, "%Y-%m")),
+                    n=t.number(f.unlocked), median=t.number(f.median_days),
+                    p90=t.number(f.p90_days), max=t.number(f.max_days))
+                  for f in reversed(figures)]
         self.query_one("#unlock-figures", Static).update("\n".join(lines))
         self.rows_shown = rows
         table = self.query_one("#unlock-cases", DataTable)
         cursor = table.cursor_row
         table.clear()
         for r in rows:
-            table.add_row(f"#{r.id}", r.serial, t(f"kind.{r.device_kind}"), r.agency_code or "",
-                          r.holder or "", f"{r.opened_at:%Y-%m-%d %H:%M}", r.brought_by or "",
-                          f"{r.brought_at:%Y-%m-%d %H:%M}" if r.brought_at else "",
-                          t(f"unlock_method.{r.unlock_method}") if r.unlock_method else "",
-                          f"{r.closed_at:%Y-%m-%d %H:%M}" if r.closed_at else "",
-                          f"{r.days:g}" if r.days is not None else "", key=str(r.id))
+            table.add_row(f"#{r.id}", r.serial, t.term("device_kind", r.device_kind),
+                          r.agency_code or "", r.holder or "", t.datetime(r.opened_at),
+                          r.brought_by or "", t.datetime(r.brought_at),
+                          t.term("unlock_method", r.unlock_method), t.datetime(r.closed_at),
+                          t.number(r.days) if r.days is not None else "", key=str(r.id))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
@@ -119,7 +121,7 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
                     unlock.mark_unlocked(session, device, method=value, actor=c.actor)
                     message = c.labels("desk.unlocked_done", serial=case.serial)
         except TokenfleetError as err:
-            self.app.call_from_thread(self.show_result, str(err), False)
+            self.app.call_from_thread(self.show_result, c.labels.explain(err), False)
             return
         self.app.call_from_thread(self._done, message)
 
