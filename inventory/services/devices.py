@@ -220,7 +220,8 @@ def device_detail(register: Register, ref: DeviceRef | int) -> DeviceDetail:
         if isinstance(ref, int):
             device = session.get(Device, ref)
             if device is None:
-                raise NotFoundError(f"device id {ref} is not in the register")
+                raise NotFoundError(f"device id {ref} is not in the register",
+                                    key="device_gone", id=ref)
         else:
             device = _device(session, ref)
         return _detail(session, device)

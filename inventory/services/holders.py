@@ -195,7 +195,8 @@ def resolve_holder(session: Session, holder: int | str) -> Holder:
     if isinstance(holder, int):
         found = session.get(Holder, holder)
         if found is None:
-            raise NotFoundError(f"holder {holder} is no longer in the register")
+            raise NotFoundError(f"holder {holder} is no longer in the register",
+                                key="holder_gone", id=holder)
         return found
     return get_holder(session, holder)
 

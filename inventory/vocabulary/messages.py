@@ -23,6 +23,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_device": (
         "Không có thiết bị nào có số serial {serial}.",
         "No device has the serial {serial}."),
+    "device_gone": (
+        "Thiết bị #{id} không còn trong sổ.",
+        "Device #{id} is no longer in the register."),
     "serial_needed": (
         "Thiết bị cần có số serial (số serial của token, hoặc ICCID của SIM).",
         "A device needs a serial (the token's serial, or the SIM's ICCID)."),
@@ -46,6 +49,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "holder_exists": (
         "Đã có người dùng mang số định danh {national_id}.",
         "A holder with national ID {national_id} already exists."),
+    "holder_gone": (
+        "Người dùng #{id} không còn trong sổ.",
+        "Holder #{id} is no longer in the register."),
     "full_name_needed": (
         "Người dùng cần có họ và tên.",
         "A holder needs a full name."),

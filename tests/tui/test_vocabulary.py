@@ -88,6 +88,7 @@ async def test_dashboard_and_device_history_speak_vietnamese(sqlite_demo: Regist
             .group_by(Event.device_id)
             .order_by(func.count(func.distinct(Event.action)).desc(), Event.device_id)
             .limit(1)).scalar_one()
+        assert device_id is not None
         total = session.scalar(select(func.count()).select_from(Device))
     app = _app(sqlite_demo)
     async with app.run_test(size=SIZE) as pilot:
@@ -141,6 +142,7 @@ async def test_a_refused_move_is_said_in_vietnamese(sqlite_demo: Register) -> No
     with sqlite_demo.read() as session:
         serial = session.scalars(select(Device.serial).where(Device.status == "in_stock")
                                  .order_by(Device.id)).first()
+    assert serial is not None
     app = _app(sqlite_demo)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")

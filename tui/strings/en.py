@@ -114,7 +114,6 @@ STRINGS: dict[str, str] = {
     "form.pick_holder": "Pick a holder from the list first.",
     "form.need_value": "{field} is required.",
     "form.bad_date": "{field}: {value!r} is not a date (YYYY-MM-DD or dd/mm/yyyy).",
-    "form.holder_gone": "The chosen holder is no longer in the register.",
     "form.no_holder": "This device has no holder.",
     "confirm.title": "Are you sure?",
     "confirm.body": "{action}: device {serial}. This cannot be undone.",

@@ -108,7 +108,6 @@ STRINGS: dict[str, str] = {
     "form.need_value": "Cần nhập {field}.",
     "form.bad_date": "{field}: {value!r} không phải ngày (YYYY-MM-DD hoặc dd/mm/yyyy).",
     "form.no_holder": "Thiết bị này chưa có người dùng.",
-    "form.holder_gone": "Người dùng đã chọn không còn trong sổ.",
     "confirm.title": "Chắc chắn?",
     "confirm.body": "{action}: thiết bị {serial}. Không thể hoàn tác.",
     "confirm.yes": "Đồng ý",
