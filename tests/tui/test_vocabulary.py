@@ -99,8 +99,12 @@ async def test_dashboard_and_device_history_speak_vietnamese(sqlite_demo: Regist
         app.push_screen(DeviceDetailScreen(device_id))
         await settle(pilot)
         shown = assert_only_words(app.screen, "device detail")
-        assert re.search(r"\b\d\d/\d\d/20\d\d \d\d:\d\d\b", shown)  # dd/mm/yyyy hh:mm
-        assert not re.search(r"\b20\d\d-\d\d-\d\d\b", shown)  # no ISO dates
+        # dates day first (the notes recorded in the audit trail are shown as written)
+        history = app.screen.query_one("#detail-history", DataTable)
+        when = [str(history.get_row_at(i)[0]) for i in range(history.row_count)]
+        assert when and all(re.fullmatch(r"\d\d/\d\d/20\d\d \d\d:\d\d", w) for w in when)
+        summary = str(app.screen.query_one("#detail-summary", Static).render())
+        assert not re.search(r"\b20\d\d-\d\d-\d\d\b", summary)
         assert "Nhập kho" in shown  # the device.add event, by name
 
 
