@@ -18,11 +18,12 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import NamedTuple, NoReturn
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
 from inventory.cli import main
 from inventory.register import db as dbmod
@@ -208,3 +209,76 @@ def cert_serial(device: Device) -> str:
 def cert_not_after(device: Device) -> datetime:
     assert device.active_certificate is not None, f"{device.serial} has no active certificate"
     return device.active_certificate.not_after
+
+
+def station_actor(register: Register, station: str) -> str:
+    """Who a poller station's changes are recorded as: ``poller@STATION`` on the embedded
+    register, the station's database login on PostgreSQL (here the test server's superuser)."""
+    if register.engine.dialect.name == "sqlite":
+        return f"poller@{station}"
+    return str(register.engine.url.username)
+
+
+@contextmanager
+def trail_unlocked(engine: Engine) -> Iterator[Connection]:
+    """A transaction as the schema owner with the trail's triggers off (PostgreSQL): how someone
+    holding the owner's rights could rewrite history — what only a seal then reveals."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        if postgres:
+            for table in ("events", "audit_head"):
+                conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        yield conn
+        if postgres:
+            for table in ("events", "audit_head"):
+                conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+
+class PgLogins:
+    """Login roles for one test's PostgreSQL register, made as its owner would make them.
+
+    Roles belong to the whole server, which several test runs share: every name gets a unique
+    suffix, and the roles are dropped when the test ends.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.names: list[str] = []
+
+    def make(self, base: str, role: str, *, agency: str | None = None,
+             password: str | None = None) -> str:
+        from inventory.register import operators
+
+        name = f"{base}_{uuid.uuid4().hex[:6]}"
+        self.names.append(name)
+        reg = Register.open(self.url)
+        try:
+            with reg.session() as s:
+                operators.set_operator(s, name, role, actor=str(make_url(self.url).username),
+                                       agency_code=agency, password=password)
+        finally:
+            reg.dispose()
+        return name
+
+    def url_of(self, name: str) -> str:
+        return make_url(self.url).set(username=name, password=None).render_as_string(
+            hide_password=False)
+
+    def drop(self) -> None:
+        if not self.names:
+            return
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE usename = ANY(:names)"), {"names": self.names})
+            for name in self.names:
+                conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_logins(pg_url: str) -> Iterator[PgLogins]:
+    """Make PostgreSQL login roles (viewer, operator, admin, poller, scoped) for a test."""
+    logins = PgLogins(pg_url)
+    yield logins
+    logins.drop()

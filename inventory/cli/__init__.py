@@ -64,8 +64,9 @@ class LazyGroup(click.Group):
               help="Database URL (sqlite:///FILE or postgresql://…). Default: "
                    "TOKENFLEET_DATABASE_URL, else the embedded register in your data directory.")
 @click.option("--actor", metavar="NAME",
-              help="Who the audit trail names for changes (default: TOKENFLEET_ACTOR, else "
-                   "your OS user).")
+              help="Who you are, as a check (default: TOKENFLEET_ACTOR): the audit trail names "
+                   "the database login (PostgreSQL) or your OS user (SQLite), and a NAME that "
+                   "is someone else is refused (exit 77).")
 @click.option("-v", "--verbose", count=True, help="More logging (repeat for debug).")
 @click.version_option(package_name="tokenfleet")
 @click.pass_context

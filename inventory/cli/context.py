@@ -13,7 +13,8 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from inventory.register import checks, dates
+from inventory.register import access, checks, dates
+from inventory.register.access import Identity
 from inventory.register.config import Settings, default_database_url
 from inventory.register.db import Register, make_engine
 from inventory.register.errors import ValidationError
@@ -25,7 +26,9 @@ FORMATS = click.Choice(["table", "json", "csv"])
 @dataclass
 class AppContext:
     settings: Settings
+    claimed_as: str = "--actor "  # how the user said who they are, for the refusal message
     _register: Register | None = field(default=None, repr=False)
+    _identity: Identity | None = field(default=None, repr=False)
     explicit_db: bool = False
     """The register was named (``--db``/``TOKENFLEET_DATABASE_URL``): it is never created by
     accident; only ``db upgrade`` and ``demo`` may create it."""
@@ -35,22 +38,37 @@ class AppContext:
         settings = Settings.from_env()
         if db_url:
             settings = replace(settings, database_url=db_url)
+        claimed_as = "--actor " if actor else "TOKENFLEET_ACTOR="
         if actor:
             settings = replace(settings, actor=checks.actor(actor))
         # Anything but the default embedded register was named by someone, and may be a typo.
-        return cls(settings, explicit_db=settings.database_url != default_database_url())
+        return cls(settings, claimed_as,
+                   explicit_db=settings.database_url != default_database_url())
+
+    def identity(self) -> Identity:
+        """Who is connected (the login on PostgreSQL, the OS user on SQLite); a claimed
+        ``--actor``/``TOKENFLEET_ACTOR`` that names someone else is refused here."""
+        if self._identity is None:
+            with self.register().read() as session:
+                identity = access.identify(session)
+            access.check_claim(identity, self.settings.actor, self.claimed_as)
+            self._identity = identity
+        return self._identity
 
     @property
     def actor(self) -> str:
-        return self.settings.actor
+        return self.identity().name
 
     def register(self, *, auto_upgrade: bool | None = None, create: bool = False) -> Register:
         """The register, opened once. The embedded default is created and upgraded on first
-        use; a register named explicitly must exist unless ``create`` (db upgrade, demo)."""
+        use; a register named explicitly must exist unless ``create`` (db upgrade, demo). A
+        claimed actor is checked as soon as it is opened, whatever the command."""
         if self._register is None:
             self._register = Register.open(self.settings.database_url,
                                            auto_upgrade=auto_upgrade,
                                            create=create or not self.explicit_db)
+            if self.settings.actor:
+                self.identity()
         return self._register
 
     def engine(self, *, create: bool = False) -> Engine:

@@ -8,6 +8,7 @@ import click
 
 from inventory.cli.context import AppContext, pass_app
 from inventory.demo import city as demomod
+from inventory.register import access
 from inventory.register import db as dbmod
 from inventory.register.db import Register
 from inventory.register.errors import SchemaTooNewError
@@ -73,6 +74,8 @@ def demo(app: AppContext, n: int, seed: int, if_empty: bool) -> None:
             click.echo("the register already holds devices: demo skipped")
             return
     with reg.session() as session:
+        access.require_role(session, doing="fill the register with a demo city (its audit "
+                                           "events name the demo)")
         conn = session.connection()
         summary = demomod.generate(conn, devices=n, seed=seed,
                                    progress=lambda done, total: click.echo(
@@ -89,7 +92,7 @@ def db_check(app: AppContext) -> None:
     """Connectivity, schema revision and the audit chain; non-zero exit on any problem."""
     import time
 
-    from inventory.register import audit
+    from inventory.fleet import replay
 
     engine = app.engine()
     try:
@@ -105,8 +108,9 @@ def db_check(app: AppContext) -> None:
         click.echo(f"schema    ok (revision {current})")
         reg = Register(engine)
         with reg.read() as session:
-            result = audit.verify(session)
-        click.echo(f"audit     ok ({result.events} events, chain intact)")
+            result = replay.check_register(session)
+        click.echo(f"audit     ok ({result.events} events, chain intact, every device matches "
+                   "its events)")
     finally:
         engine.dispose()
 

@@ -17,6 +17,7 @@ import click
 
 from inventory.cli.context import AppContext, emit, pass_app
 from inventory.readers import sync
+from inventory.register import access
 from inventory.register.errors import ConfigurationError
 from inventory.register.text import csv_safe
 from inventory.services import unregistered
@@ -63,7 +64,8 @@ def _pkcs11_option(f: Any) -> Any:
                      help="Old name of --station (kept for existing service units).")(f)
     return click.option("--station", metavar="NAME",
                         help="This poller station's name in the register (default "
-                             "TOKENFLEET_HOST or the host name); the actor is poller@NAME.")(f)
+                             "TOKENFLEET_HOST or the host name). The audit trail names the "
+                             "station's database login (PostgreSQL) or poller@NAME (SQLite).")(f)
 
 
 @click.command("poll")
@@ -131,7 +133,9 @@ def _watch(app: AppContext, config: Any, station: str) -> None:
                          on_warning=on_warning,
                          retention=timedelta(days=app.settings.observation_retention_days))
     writer.start()
-    click.echo(f"watching as poller@{station} (Ctrl-C to stop)")
+    with app.register().read() as session:
+        actor = access.station_actor(session, station)
+    click.echo(f"watching as {actor} at station {station} (Ctrl-C to stop)")
     try:
         with Poller(config) as poller:
             for event in poller.watch(stop):

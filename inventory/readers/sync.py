@@ -3,7 +3,8 @@
 Status moves and certificates go through :mod:`inventory.fleet.lifecycle` (which writes their audit
 events); the last-seen facts and PIN state are written with Core ``UPDATE`` statements that do
 not bump ``Device.version``, so a poll never makes an operator's concurrent edit fail. The actor
-of every change is ``poller@HOST``.
+of every change is the station's database login on PostgreSQL, ``poller@STATION`` on the
+embedded register (:func:`inventory.register.access.station_actor`).
 
 Each device is synced in its own savepoint. Two pollers seeing the same blocked token at once:
 the second one's lock fails its version check (``StaleDataError``) or an insert its unique key;
@@ -28,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.fleet import lifecycle
 from inventory.readers import stocktake as stocktakes
-from inventory.register import audit
+from inventory.register import access, audit
 from inventory.register.errors import ConcurrentChangeError, TokenfleetError
 from inventory.register.models import (
     Certificate,
@@ -50,10 +51,6 @@ heartbeat."""
 def _rowcount(result: Any) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount or 0)
-
-
-def poller_actor(host: str) -> str:
-    return f"poller@{host}"
 
 
 @dataclass(frozen=True)
@@ -265,7 +262,7 @@ def _seen_record(seen: _Seen, device: Device | None) -> dict[str, Any]:
 
 def _registered(session: Session, seen: _Seen, device: Device, host: str,
                 changes: list[Change], warnings: list[str]) -> None:
-    actor, reader = poller_actor(host), seen.first.reader
+    actor, reader = access.station_actor(session, host), seen.first.reader
     old = (device.pin_tries_left, device.pin_blocked)
     new = tries, _blocked = _pin_state(seen, device)
     not_older = or_(Device.last_seen_at.is_(None), Device.last_seen_at <= seen.seen_at)
@@ -300,7 +297,7 @@ def _registered(session: Session, seen: _Seen, device: Device, host: str,
     set_committed_value(device, "last_seen_host", host[:120])
     if seen.blocked and device.status == "issued":
         lifecycle.lock(session, device, actor=actor, at=seen.seen_at,
-                       reason=f"PIN blocked, seen by {actor} at {reader}")
+                       reason=f"PIN blocked, seen by poller@{host} at {reader}")
         changes.append(Change(device.kind, device.serial, "device.lock",
                               f"{device.serial}: locked (PIN blocked, seen at {reader}); "
                               f"lock count {device.lock_count}"))
@@ -371,7 +368,7 @@ def _unregistered(session: Session, seen: _Seen, host: str, changes: list[Change
                              **facts)
     session.add(row)
     session.flush()
-    audit.record(session, actor=poller_actor(host), action="unregistered.seen",
+    audit.record(session, actor=access.station_actor(session, host), action="unregistered.seen",
                  entity_type="unregistered_device", entity_id=row.id,
                  summary=f"{seen.kind} {seen.serial} seen at {seen.first.reader}, not in the "
                          "register",

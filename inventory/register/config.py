@@ -15,7 +15,6 @@ The CLI's options (``--db``, ``--actor``) override ``Settings``.
 
 from __future__ import annotations
 
-import getpass
 import os
 import socket
 from collections.abc import Mapping
@@ -34,7 +33,7 @@ SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 VARIABLES: dict[str, str] = {
     "DATABASE_URL": "the register",
-    "ACTOR": "who the audit trail names",
+    "ACTOR": "who you say you are (checked: the trail names the login or OS user)",
     "LANG": "UI and digest language",
     "HOST": "this desk's name",
     "PKCS11_MODULES": "PKCS#11 modules the poller loads",
@@ -52,6 +51,7 @@ VARIABLES: dict[str, str] = {
     "SMTP_PASSWORD": "mail server password",
     "SMTP_PASSWORD_FILE": "a file holding the mail server password",
     "SMTP_FROM": "sender address",
+    "SEAL_KEY": "an Ed25519 private key that signs the audit seals",
 }
 """Every ``TOKENFLEET_*`` variable (without the prefix) and what it is for."""
 
@@ -60,13 +60,6 @@ def default_database_url() -> str:
     """The embedded register: a SQLite file in the user's data directory."""
     data_dir = Path(platformdirs.user_data_dir("tokenfleet", appauthor=False))
     return f"sqlite:///{data_dir / 'register.sqlite3'}"
-
-
-def default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return f"uid{os.getuid()}"
 
 
 # --- the parser: one function per kind of value ---------------------------------------------
@@ -145,8 +138,13 @@ class Environment:
 class Settings:
     database_url: str = field(default_factory=default_database_url)
     """SQLAlchemy URL of the register (``TOKENFLEET_DATABASE_URL``)."""
-    actor: str = field(default_factory=default_actor)
-    """Who the audit trail names for changes made by this process (``TOKENFLEET_ACTOR``)."""
+    actor: str | None = None
+    """Who you say you are (``TOKENFLEET_ACTOR``). Never trusted: the actor is the database login
+    (PostgreSQL) or the OS user (SQLite), and a claim naming someone else is refused
+    (``inventory.register.access``)."""
+    seal_key: str | None = None
+    """An Ed25519 private key (PEM) that signs the seals of reports and digests
+    (``TOKENFLEET_SEAL_KEY``)."""
     lang: str = "en"
     """Labels: ``vi`` or ``en`` (``TOKENFLEET_LANG``; else ``vi`` when the locale is Vietnamese)."""
     pkcs11_modules: tuple[str, ...] = ()
@@ -170,6 +168,8 @@ class Settings:
             kwargs["database_url"] = url
         if actor := env.text("ACTOR"):
             kwargs["actor"] = actor
+        if seal_key := env.text("SEAL_KEY"):
+            kwargs["seal_key"] = seal_key
         if host := env.text("HOST"):
             kwargs["host"] = host
         return cls(**kwargs)  # type: ignore[arg-type]

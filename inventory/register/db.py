@@ -21,6 +21,7 @@ from inventory.register.errors import (
     ConcurrentChangeError,
     ConfigurationError,
     DatabaseUnavailableError,
+    PermissionDeniedError,
     ReadOnlyRegisterError,
     RegisterMissingError,
     SchemaTooNewError,
@@ -30,7 +31,7 @@ from inventory.register.files import os_error
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # The newest migration. Opening a register at this revision needs no Alembic (a third of a
 # second of imports for every command); a test keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0013_holder_keys"
+SCHEMA_HEAD = "0012_database_roles"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 16 * 1024  # per connection; bulk loads raise it (BULK_CACHE_KIB)
 SQLITE_BULK_CACHE_KIB = 256 * 1024
@@ -211,6 +212,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         conn.commit()
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # also row-level security's "new row violates … policy"
+
+
+def _sqlstate(err: exc.DBAPIError) -> str | None:
+    return getattr(err.orig, "sqlstate", None)
+
+
+def _refusal(err: exc.DBAPIError) -> PermissionDeniedError | None:
+    """The database refused the statement for this login's role: say so in one line."""
+    if _sqlstate(err) != INSUFFICIENT_PRIVILEGE:
+        return None
+    reason = (str(err.orig).strip().splitlines() or ["permission denied"])[0]
+    if "row-level security" in reason:
+        table = reason.rsplit(" for table ", 1)[-1]
+        return PermissionDeniedError(f"the database refused it: that would put a row of {table} "
+                                     "outside your agency's part of the register")
+    return PermissionDeniedError(f"the database refused it: {reason}")
+
+
 def is_embedded(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -291,7 +311,14 @@ class Register:
                     # Writers queue here first, as SQLite's BEGIN IMMEDIATE makes them do: every
                     # change appends to the one audit chain anyway, and taking this lock before
                     # any row lock means two writers can never deadlock.
-                    session.execute(text("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE"))
+                    try:
+                        session.execute(text("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE"))
+                    except exc.DBAPIError as err:
+                        if _sqlstate(err) == INSUFFICIENT_PRIVILEGE:
+                            raise PermissionDeniedError(
+                                "this login may only read the register (the database refused "
+                                "to let it append to the audit trail)") from err
+                        raise
                 yield session
         except StaleDataError as err:
             raise ConcurrentChangeError(
@@ -302,6 +329,11 @@ class Register:
                 raise ReadOnlyRegisterError(where(self.engine), "the register cannot be "
                                             "written (read-only file or file system)") from err
             raise DatabaseUnavailableError(f"database error: {err.orig}") from err
+        except exc.DBAPIError as err:
+            refusal = _refusal(err)
+            if refusal is None:
+                raise
+            raise refusal from err
 
     @contextmanager
     def _begin(self, connection: Connection | None) -> Iterator[Session]:
@@ -323,6 +355,11 @@ class Register:
                 yield session
             except exc.OperationalError as err:
                 raise DatabaseUnavailableError(f"database error: {err.orig}") from err
+            except exc.DBAPIError as err:
+                refusal = _refusal(err)
+                if refusal is None:
+                    raise
+                raise refusal from err
             finally:
                 session.rollback()
 

@@ -26,7 +26,7 @@ def test_batch_from_a_file_through_export_answer_and_printed_records(url, tokenf
         for n in range(1, 4):
             w.writerow([f"Hồ Thị Lan {n}", "Văn thư", f"04809700000{n}", f"lan{n}@x.vn",
                         "0905111222"])
-    code, out, err = tokenfleet("--db", url, "--actor", "clerk", "request", "new", "--kind",
+    code, out, err = tokenfleet("--db", url, "request", "new", "--kind",
                          "new_issuance", "--agency", "SYT", "--subscribers", str(batch),
                          "--doc", "don_de_nghi", "--doc", "danh_sach_thue_bao")
     assert code == 0, err

@@ -23,7 +23,7 @@ def events(register: Register) -> int:
 
 def test_stocktake_refusals(register: Register, db_url: str,
                             tokenfleet: Tokenfleet) -> None:
-    manager = tokenfleet.on(db_url, actor="manager")
+    manager = tokenfleet.on(db_url)
     with register.session() as s:
         lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t")
     before = events(register)
@@ -43,7 +43,7 @@ def test_stocktake_refusals(register: Register, db_url: str,
 
 def test_stocktake_csv_never_writes_a_formula(register: Register, db_url: str, tmp_path: Path,
                                               tokenfleet: Tokenfleet) -> None:
-    manager = tokenfleet.on(db_url, actor="manager")
+    manager = tokenfleet.on(db_url)
     with register.session() as s:
         lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t")
     manager("stocktake", "start", "--agency", "HN")
@@ -59,7 +59,7 @@ def test_stocktake_csv_never_writes_a_formula(register: Register, db_url: str, t
 
 def test_claim_and_poll_refusals(register: Register, db_url: str,
                                  tokenfleet: Tokenfleet) -> None:
-    manager = tokenfleet.on(db_url, actor="manager")
+    manager = tokenfleet.on(db_url)
     before = events(register)
     code, _out, err = manager("unregistered", "claim", "zz404")
     assert code == 3 and "no unregistered device with serial 'zz404'" in err
@@ -71,7 +71,7 @@ def test_claim_and_poll_refusals(register: Register, db_url: str,
 def test_station_name_and_the_old_desk_alias(register: Register, db_url: str,
                                              tokenfleet: Tokenfleet) -> None:
     """``--station`` names the poller station; ``--desk`` (hidden) still works for old units."""
-    manager = tokenfleet.on(db_url, actor="manager")
+    manager = tokenfleet.on(db_url)
     missing = "/nonexistent/libvendor-pkcs11.so"
     for flag in ("--station", "--desk"):
         code, out, err = manager("poll", "--once", "--no-pcsc", "--pkcs11-module", missing, flag,

@@ -37,7 +37,7 @@ from inventory.register.models import (
     UnregisteredDevice,
     utcnow,
 )
-from tests.conftest import PG_URL, REQUIRE_PG
+from tests.conftest import PG_URL, REQUIRE_PG, station_actor
 from tests.readers.test_sync import make_cert, obs
 
 
@@ -145,7 +145,8 @@ def test_database_restarted_while_a_poller_runs(private_pg: PrivatePostgres) -> 
             assert s.scalar(select(func.count()).select_from(Certificate)) == 1
             assert s.scalar(select(func.count()).select_from(UnregisteredDevice)) == 1
             assert s.scalar(select(func.count()).select_from(ObservationRecord)) == 7
-            actions = list(s.scalars(select(Event.action).where(Event.actor == "poller@station9")))
+            actions = list(s.scalars(select(Event.action).where(
+                Event.actor == station_actor(register, "station9"))))
             assert actions.count("device.lock") == 1
             assert actions.count("certificate.seen") == 1
             assert actions.count("unregistered.seen") == 1

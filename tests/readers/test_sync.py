@@ -27,6 +27,7 @@ from inventory.register.models import (
     UnlockCase,
     UnregisteredDevice,
 )
+from tests.conftest import station_actor
 
 T0 = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 _KEY = ec.generate_private_key(ec.SECP256R1())
@@ -104,7 +105,7 @@ def test_seen_updates_last_seen_without_bumping_version(fleet: Register) -> None
     assert len(events(fleet, "device.pin_state")) == 1
     run(fleet, obs("a1", tries=2, at=T0 + timedelta(minutes=9)))
     (ev,) = events(fleet, "device.pin_state")[1:]
-    assert ev.actor == "poller@station1"
+    assert ev.actor == station_actor(fleet, "station1")
     assert ev.before == {"pin_tries_left": 3, "pin_blocked": False}
     with fleet.read() as s:
         assert get_device(s, "a1").version == version  # an operator's edit still applies
@@ -131,7 +132,7 @@ def test_blocked_token_is_locked_once(fleet: Register) -> None:
         case = s.scalar(select(UnlockCase).where(UnlockCase.device_id == d.id))
         assert case is not None and case.source == "poller"
     (lock,) = events(fleet, "device.lock")
-    assert lock.actor == "poller@station1"
+    assert lock.actor == station_actor(fleet, "station1")
     assert lock.summary == "PIN blocked, seen by poller@station1 at Virtual PCD 00"
 
 

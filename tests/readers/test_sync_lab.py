@@ -50,7 +50,7 @@ def poll_once(url: str, *args: str, station: str = "station1") -> dict[str, Any]
 
 
 def run_cli(url: str, *args: str) -> str:
-    result = run_tokenfleet("--db", url, "--actor", "manager", *args)
+    result = run_tokenfleet("--db", url, *args)
     assert result.code == 0, result.err
     return result.out
 

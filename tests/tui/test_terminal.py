@@ -66,7 +66,7 @@ def test_tokenfleet_tui_in_tmux_finds_a_holder_without_accents(tmp_path: Path,
         demo.generate(session.connection(), devices=300, seed=7, now=FIXED_NOW)
     reg.dispose()
     command = Path(sys.executable).with_name("tokenfleet")
-    env = f"TOKENFLEET_DATABASE_URL={url} TOKENFLEET_LANG=en TOKENFLEET_ACTOR=tmux-test"
+    env = f"TOKENFLEET_DATABASE_URL={url} TOKENFLEET_LANG=en"
     assert TMUX is not None
     subprocess.run([TMUX, "-L", SOCKET, "-f", "/dev/null", "new-session", "-d", "-s",
                     tmux_session, "-x", "160", "-y", "45",
