@@ -63,7 +63,8 @@ class MonthlyCsv:
         self._write("by_agency", header, rows)
 
     def summary(self, now: dict[str, Any], before: dict[str, Any],
-                trend: list[tuple[str, int, int]], tally: AgencyTally) -> None:
+                trend: list[tuple[str, int, int]], tally: AgencyTally,
+                seal: str | None = None) -> None:
         rows = []
         for key in FIGURE_KEYS:
             a, b = now[key], before[key]
@@ -78,6 +79,10 @@ class MonthlyCsv:
                                + [c.status_total(s) for s in DEVICE_STATUSES])
         self._write("status_by_top_agency", ["agency_code", "agency", *DEVICE_STATUSES],
                     status_rows)
+        if seal:  # the chain's head at the month's end: `audit verify --seal seal.txt`
+            path = self.folder / "seal.txt"
+            path.write_text(seal + "\n", encoding="utf-8")
+            self.files.append(path)
 
     def close(self) -> None:
         """Nothing to flush: each file is closed as soon as it is written."""

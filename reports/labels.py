@@ -36,6 +36,8 @@ VI: dict[str, str] = {
     "chart.trend": "Cấp mới và gia hạn theo tháng",
     "period": "Kỳ báo cáo: tháng {month} (tình trạng đến hết ngày {end})",
     "generated": "Lập lúc {at} UTC",
+    "seal": "Dấu niêm phong nhật ký kiểm toán cuối tháng (kiểm tra: tokenfleet audit verify "
+            "--seal TỆP.xlsx)",
     "masked_note": "Số định danh cá nhân đã được che.",
     # summary
     "col.figure": "Chỉ tiêu",
@@ -114,6 +116,8 @@ EN: dict[str, str] = {
     "chart.trend": "Issuance and renewal by month",
     "period": "Period: {month} (state at the end of {end})",
     "generated": "Generated {at} UTC",
+    "seal": "Audit trail seal at the month's end (check: tokenfleet audit verify --seal "
+            "FILE.xlsx)",
     "masked_note": "National ID numbers are masked.",
     "col.figure": "Figure",
     "col.this_month": "{month}",

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from inventory.register import seal
+from inventory.register.config import Settings
 from inventory.register.db import Register
 from inventory.register.errors import TokenfleetError, ValidationError
 from inventory.register.files import cause_os_error, check_folder, os_error
@@ -54,6 +56,7 @@ class ReportResult:
     path: Path
     period: Period
     rows: dict[str, int] = field(default_factory=dict)
+    seal: str | None = None  # the audit chain's seal at the month's end, as the report carries it
 
 
 def default_output(period: Period, fmt: str) -> Path:
@@ -77,19 +80,22 @@ def write_monthly(register: Register, *, month: str | None = None, output: Path 
                   ) -> ReportResult:
     """What ``tokenfleet report monthly`` and the TUI's report box both call, with the same
     defaults: ``month`` as typed (``YYYY-MM``; None: the last complete month), ``None`` for
-    ``agency_level`` and ``lang`` meaning ``DEFAULT_AGENCY_LEVEL`` and ``DEFAULT_LANG``."""
+    ``agency_level`` and ``lang`` meaning ``DEFAULT_AGENCY_LEVEL`` and ``DEFAULT_LANG``. The
+    report's seal is signed with ``TOKENFLEET_SEAL_KEY`` when that is set."""
     return monthly_report(
         register, period=parse_month(month) if month else None, output=output, fmt=fmt,
         agency_level=DEFAULT_AGENCY_LEVEL if agency_level is None else agency_level,
-        lang=lang or DEFAULT_LANG, include_personal_data=include_personal_data, now=now)
+        lang=lang or DEFAULT_LANG, include_personal_data=include_personal_data, now=now,
+        seal_key=Settings.from_env().seal_key)
 
 
 def monthly_report(register: Register, *, period: Period | None = None,
                    output: Path | None = None, fmt: str = "xlsx",
                    agency_level: int = DEFAULT_AGENCY_LEVEL, lang: str = DEFAULT_LANG,
-                   include_personal_data: bool = False,
-                   now: datetime | None = None) -> ReportResult:
-    """Write the report of ``period`` (default: the last complete month) to ``output``."""
+                   include_personal_data: bool = False, now: datetime | None = None,
+                   seal_key: str | None = None) -> ReportResult:
+    """Write the report of ``period`` (default: the last complete month) to ``output``; it
+    carries the seal of the audit chain at the month's end (signed with ``seal_key``)."""
     now = now or utcnow()
     period = period or last_complete_month(now)
     if fmt not in FORMATS:
@@ -111,7 +117,7 @@ def monthly_report(register: Register, *, period: Period | None = None,
         target = tmp_dir / output.name if fmt == "xlsx" else tmp_dir
         result = ReportResult(output, period)
         _build(register, period, target, fmt, agency_level, Labels(lang),
-               include_personal_data, now, result)
+               include_personal_data, now, result, seal_key)
         if fmt == "xlsx":
             os.replace(target, output)
         else:
@@ -133,7 +139,8 @@ def monthly_report(register: Register, *, period: Period | None = None,
 
 
 def _build(register: Register, period: Period, target: Path, fmt: str, level: int,
-           labels: Labels, personal: bool, now: datetime, result: ReportResult) -> None:
+           labels: Labels, personal: bool, now: datetime, result: ReportResult,
+           seal_key: str | None) -> None:
     at = period.end
     with register.read() as session:
         if session.get_bind().dialect.name == "postgresql":
@@ -173,7 +180,12 @@ def _build(register: Register, period: Period, target: Path, fmt: str, level: in
                 maker.rows(open_cases, "locked_lost"))
             figures_now = month_figures(session, period)
             figures_before = month_figures(session, period.previous())
-            out.summary(figures_now, figures_before, issuance_trend(session, period), tally)
+            month_seal = seal.as_of(session, at)
+            if seal_key:
+                month_seal = seal.sign(month_seal, seal_key)
+            result.seal = month_seal.line
+            out.summary(figures_now, figures_before, issuance_trend(session, period), tally,
+                        seal=month_seal.line)
             out.by_agency(tally)
             result.rows["by_agency"] = len(tally.rows)
         finally:

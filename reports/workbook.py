@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from inventory.register.files import GuardedFile
 from inventory.register.models import DEVICE_STATUSES
+from inventory.register.seal import PROPERTY as SEAL_PROPERTY
 from inventory.vocabulary import DOMAINS
 
 from .figures import FIGURE_KEYS, KIND_STATUS_COLUMNS, AgencyCounts, AgencyTally
@@ -253,7 +254,8 @@ class MonthlyWorkbook:
     # --- summary -------------------------------------------------------------------------------
 
     def summary(self, now: dict[str, Any], before: dict[str, Any],
-                trend: list[tuple[str, int, int]], tally: AgencyTally) -> None:
+                trend: list[tuple[str, int, int]], tally: AgencyTally,
+                seal: str | None = None) -> None:
         ws, L = self.sheets["summary"], self.labels
         self._top(ws, "summary")
         ws.set_column(0, 0, 46)
@@ -323,6 +325,11 @@ class MonthlyWorkbook:
             bars.add_series({"name": [sheet, status_header, i],
                              "categories": [sheet, status_header + 1, 0, row, 0],
                              "values": [sheet, status_header + 1, i, row, i]})
+        if seal:  # the chain's head at the month's end, kept outside the database
+            row += 2
+            ws.write_string(row, 0, L("seal"), self.fmt["subtitle"])
+            ws.write_string(row + 1, 0, seal)
+            self.book.set_custom_property(SEAL_PROPERTY, seal)
         bars.set_title({"name": L("chart.by_status")})
         bars.set_legend({"position": "bottom"})
         bars.set_y_axis({"reverse": True})

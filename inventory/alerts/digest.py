@@ -27,6 +27,8 @@ TEXT = {
         "serial": "Số serial", "holder": "Người dùng", "agency": "Cơ quan", "when": "Thời hạn",
         "detail": "Chi tiết",
         "footer": "Thư tự động từ tokenfleet. Mỗi cảnh báo chỉ được gửi một lần cho mỗi mốc.",
+        "seal": "Dấu niêm phong nhật ký kiểm toán hiện tại (lưu lại; kiểm tra bằng "
+                "tokenfleet audit verify --seal):",
     },
     "en": {
         "over": "{rule} (over {n} days)",
@@ -38,6 +40,8 @@ TEXT = {
         "serial": "Serial", "holder": "Holder", "agency": "Agency", "when": "When",
         "detail": "Detail",
         "footer": "Sent automatically by tokenfleet. Each alert is sent once per threshold.",
+        "seal": "The audit trail's current seal (keep it; check with tokenfleet audit verify "
+                "--seal):",
     },
 }
 # rules whose threshold is a duration the condition has lasted ("over N days")
@@ -88,7 +92,9 @@ def grouped(alerts: Sequence[Alert]) -> list[tuple[str, list[Alert]]]:
 
 
 def render(recipient: str, alerts: Sequence[Alert], agencies: Mapping[int, AgencyInfo],
-           lang: str, *, managers: bool = False) -> Digest:
+           lang: str, *, managers: bool = False, seal: str | None = None) -> Digest:
+    """One recipient's digest; ``seal`` (the managers') is written under the alerts, so a copy
+    of the audit chain's head leaves the database with every daily summary."""
     labels, words = TEXT[lang], Vocabulary(lang)
     if managers:
         who = labels["managers"]
@@ -115,6 +121,9 @@ def render(recipient: str, alerts: Sequence[Alert], agencies: Mapping[int, Agenc
                        for a in items)
         html_parts.append(f"<h3>{escape(title)}</h3><table border=\"1\" cellpadding=\"4\" "
                           f"style=\"border-collapse:collapse\"><tr>{head}</tr>{body}</table>")
+    if seal:
+        text_lines += [labels["seal"], seal, ""]
+        html_parts.append(f"<p>{escape(labels['seal'])}<br><code>{escape(seal)}</code></p>")
     text_lines.append(labels["footer"])
     html_parts.append(f"<p><small>{escape(labels['footer'])}</small></p>")
     html = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"

@@ -22,6 +22,7 @@ from inventory.alerts import ledger
 from inventory.alerts.channels import JSONL_RECIPIENT, JsonLinesChannel, SmtpChannel, alert_record
 from inventory.alerts.digest import Digest, render
 from inventory.alerts.rules import RULE_ORDER, AgencyInfo, Alert, agency_directory, due_alerts
+from inventory.register import seal
 from inventory.register.config import AlertSettings, SmtpSettings
 from inventory.register.db import Register
 from inventory.register.errors import AlertRunLockedError
@@ -93,6 +94,7 @@ class Plan:
     due: list[tuple[Alert, list[str]]] = field(default_factory=list)  # alert, due recipients
     unroutable: list[Alert] = field(default_factory=list)
     silenced: int = 0
+    seal: str | None = None  # the audit chain's current seal, for the managers' digest
 
 
 def recipients_of(alert: Alert, agencies: dict[int, AgencyInfo],
@@ -104,14 +106,18 @@ def recipients_of(alert: Alert, agencies: dict[int, AgencyInfo],
 
 def plan(register: Register, settings: AlertSettings, now: datetime,
          channels: Sequence[str], managers: bool = True,
-         rules: Sequence[str] = RULE_ORDER) -> Plan:
+         rules: Sequence[str] = RULE_ORDER, seal_key: str | None = None) -> Plan:
     """Evaluate the rules and subtract what the ledger says is delivered or silenced."""
     manager_addresses = settings.managers if managers else ()
     with register.read() as session:
         alerts = due_alerts(session, settings, now, rules)
         agencies = agency_directory(session)
         view = ledger.load_view(session, alerts, now, settings)
-    p = Plan(alerts=alerts, agencies=agencies, view=view, manager_addresses=manager_addresses)
+        current = seal.current(session) if manager_addresses else None
+    if current is not None and seal_key:
+        current = seal.sign(current, seal_key)
+    p = Plan(alerts=alerts, agencies=agencies, view=view, manager_addresses=manager_addresses,
+             seal=current.line if current else None)
     per_agency: dict[int | None, list[str]] = {}
     for alert in alerts:
         if view.silenced(alert):
@@ -144,7 +150,8 @@ def _by_urgency(item: tuple[Alert, list[str]]) -> tuple[int, int, str]:
 def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequence[str],
                host: str, out: IO[str], smtp: SmtpSettings | None = None,
                now: datetime | None = None, dry_run: bool = False,
-               managers: bool = True, rules: Sequence[str] = RULE_ORDER) -> RunResult:
+               managers: bool = True, rules: Sequence[str] = RULE_ORDER,
+               seal_key: str | None = None) -> RunResult:
     """One run. A dry run reads only; a real run holds the lock and writes the heartbeat."""
     now = now or utcnow()
     if "smtp" in channels and smtp is None and not dry_run:
@@ -164,7 +171,8 @@ def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequenc
         with register.session() as session:
             run_id = ledger.start_run(session, host, now)
         try:
-            result = _deliver(register, settings, channels, smtp, now, out, managers, rules)
+            result = _deliver(register, settings, channels, smtp, now, out, managers, rules,
+                              seal_key)
         except BaseException as err:
             with register.session() as session:
                 ledger.finish_run(session, run_id, "failed", {}, error=str(err) or repr(err),
@@ -195,8 +203,8 @@ def _warnings(p: Plan) -> list[str]:
 
 def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str],
              smtp: SmtpSettings | None, now: datetime, out: IO[str],
-             managers: bool, rules: Sequence[str]) -> RunResult:
-    p = plan(register, settings, now, channels, managers, rules)
+             managers: bool, rules: Sequence[str], seal_key: str | None) -> RunResult:
+    p = plan(register, settings, now, channels, managers, rules, seal_key)
     counts = {"alerts": len({a.key for alerts in p.by_recipient.values() for a in alerts}
                             | {a.key for a, _ in p.jsonl}),
               "messages_sent": 0, "messages_failed": 0, "rows_sent": 0, "rows_failed": 0,
@@ -215,7 +223,8 @@ def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str
 
     if p.by_recipient and smtp is not None:
         digests: list[Digest] = [
-            render(r, alerts, p.agencies, settings.lang, managers=r in p.manager_addresses)
+            render(r, alerts, p.agencies, settings.lang, managers=r in p.manager_addresses,
+                   seal=p.seal if r in p.manager_addresses else None)
             for r, alerts in sorted(p.by_recipient.items())]
         SmtpChannel(smtp).send(digests, on_result=lambda d, err: record(d.recipient, d.alerts,
                                                                          err))

@@ -111,7 +111,8 @@ def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tup
     result = alerts.run_alerts(app.register(), settings, channels=channels,
                                host=app.settings.host, out=sys.stdout, smtp=smtp, now=now,
                                dry_run=dry_run, managers=not no_managers,
-                               rules=rules or alerts.rules.RULE_ORDER)
+                               rules=rules or alerts.rules.RULE_ORDER,
+                               seal_key=app.settings.seal_key)
     if dry_run:
         print_plan(result, fmt)
     for warning in result.warnings:

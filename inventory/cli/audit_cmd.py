@@ -6,7 +6,8 @@ import click
 from sqlalchemy import select
 
 from inventory.cli.context import FORMATS, AppContext, emit, pass_app
-from inventory.register import audit
+from inventory.fleet import replay
+from inventory.register import seal as sealmod
 from inventory.register.models import Event
 
 
@@ -20,12 +21,38 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--seal", "seal_args", multiple=True, metavar="LINE|FILE|REPORT.xlsx",
+              help="Also check the chain against seals kept outside the database: a seal line, "
+                   "a file of seal lines, or a monthly report (repeatable).")
+@click.option("--verify-key", type=click.Path(dir_okay=False), metavar="PUBLIC.pem",
+              help="Accept only seals signed with the office's Ed25519 key.")
 @pass_app
-def audit_verify(app: AppContext) -> None:
-    """Recompute the whole hash chain; exit non-zero naming the first broken event."""
+def audit_verify(app: AppContext, seal_args: tuple[str, ...], verify_key: str | None) -> None:
+    """Recompute the hash chain, check it against seals, and replay it to every device's
+    status, holder, lock count and active certificate; exit 6 naming the first broken event,
+    the first position that differs from a seal, or the devices changed without an event."""
+    seals = [s for arg in seal_args for s in sealmod.read(arg)]
+    if verify_key:
+        for s in seals:
+            sealmod.check_signature(s, verify_key)
     with app.register().read() as session:
-        result = audit.verify(session)
-    click.echo(f"audit trail intact: {result.events} events, last hash {result.last_hash[:16]}…")
+        result = replay.check_register(session, seals=seals)
+    matched = f"; matches {len(seals)} seal{'s' * (len(seals) != 1)}" if seals else ""
+    click.echo(f"audit trail intact: {result.events} events, last hash "
+               f"{result.last_hash[:16]}…{matched}; every device matches its events")
+
+
+@audit_group.command("seal")
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="PRIVATE.pem",
+              envvar="TOKENFLEET_SEAL_KEY", help="Sign the seal with the office's Ed25519 key "
+              "(default TOKENFLEET_SEAL_KEY).")
+@pass_app
+def audit_seal(app: AppContext, sign_key: str | None) -> None:
+    """Print one line — chain position, head hash, time — to keep outside the database
+    (mail it, print it, append it to a file elsewhere). `audit verify --seal` checks it."""
+    with app.register().read() as session:
+        taken = sealmod.current(session)
+    click.echo(sealmod.sign(taken, sign_key).line if sign_key else taken.line)
 
 
 @audit_group.command("log")

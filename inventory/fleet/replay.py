@@ -20,7 +20,7 @@ rows come back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,11 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import JSON
 
 from inventory.fleet.lifecycle import MOVES
+from inventory.register import audit
+from inventory.register.audit import VerifyResult
+from inventory.register.errors import RegisterDiffersError
 from inventory.register.models import Certificate, Device, Event
+from inventory.register.seal import Seal
 
 STATE_ACTIONS: tuple[str, ...] = ("device.add", *(f"device.{m}" for m in MOVES))
 """Events whose ``after`` is the device's whole state (``lifecycle.device_state``)."""
@@ -182,3 +186,17 @@ def discrepancies(session: Session, *, limit: int = 20) -> list[Discrepancy]:
         found += [Discrepancy(device_id, None, "missing", None, None, seq)
                   for device_id, seq in session.connection().execute(gone)]
     return found
+
+
+def check_register(session: Session, *, seals: Sequence[Seal] = (),
+                   shown: int = 20) -> VerifyResult:
+    """``audit verify``: the chain links and hashes (and matches ``seals``), and every device's
+    row is what its events say. Run it first thing in a fresh read session: on PostgreSQL it
+    reads one snapshot (REPEATABLE READ), so writers meanwhile cannot look like tampering."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    result = audit.verify(session, seals=seals)
+    found = discrepancies(session, limit=shown + 1)
+    if found:
+        raise RegisterDiffersError([str(d) for d in found[:shown]], more=len(found) > shown)
+    return result

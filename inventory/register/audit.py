@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,11 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inventory.register import access, checks
-from inventory.register.errors import AuditChainBrokenError
+from inventory.register.errors import AuditChainBrokenError, SealMismatchError
 from inventory.register.models import AuditHead, Event, utcnow
+from inventory.register.seal import GENESIS_HASH, Seal
 from inventory.register.text import terminal_safe
 
-GENESIS_HASH = "0" * 64
 ACTOR_MAX = checks.column_size(Event.actor) or 120
 
 
@@ -48,6 +48,12 @@ def _iso(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# One encoder, made once (``json.dumps`` with options makes one per call: verify and bulk
+# writers serialise millions of events).
+_BODY = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                         default=_iso).encode
+
+
 def event_body(
     *,
     occurred_at: datetime,
@@ -62,11 +68,9 @@ def event_body(
 ) -> str:
     """The hashed fields but the chain position and link, serialised once. Bulk writers make
     these before they take the write lock; only ``chain_hash`` runs while they hold it."""
-    return json.dumps(  # the C encoder; datetimes through _iso, as _canonical writes them
+    return _BODY(  # the C encoder; datetimes through _iso, as _canonical writes them
         [occurred_at.isoformat(timespec="microseconds"), actor, action, entity_type, entity_id,
-         device_id, summary, before, after],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_iso,
-    )[1:-1]
+         device_id, summary, before, after])[1:-1]
 
 
 def chain_hash(seq: int, body: str, prev_hash: str) -> str:
@@ -181,38 +185,69 @@ def record_many(session: Session, drafts: Iterable[EventDraft]) -> list[Event]:
 class VerifyResult:
     events: int
     last_hash: str
+    seals: int = 0  # how many seals the chain was checked against
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain; raise ``AuditChainBrokenError`` at the first broken event."""
-    prev, expected_seq, count, last_id = GENESIS_HASH, 1, 0, 0
-    while True:
-        rows = session.scalars(
-            select(Event).where(Event.seq >= expected_seq).order_by(Event.seq).limit(batch)
-        ).all()
-        for ev in rows:
-            if ev.seq != expected_seq:
+_COLUMNS = (Event.id, Event.seq, Event.occurred_at, Event.actor, Event.action, Event.entity_type,
+            Event.entity_id, Event.device_id, Event.summary, Event.before, Event.after,
+            Event.prev_hash, Event.hash)
+
+
+def verify(session: Session, *, seals: Sequence[Seal] = (), batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain; raise ``AuditChainBrokenError`` at the first broken event, and
+    ``SealMismatchError`` when the chain no longer matches one of ``seals`` (the earliest)."""
+    access.require_whole_register(session, "verifying the audit trail")
+    sealed: dict[int, list[Seal]] = {}
+    for s in seals:
+        sealed.setdefault(s.position, []).append(s)
+    matched: list[Seal] = []
+    prev, expected_seq, last_id = GENESIS_HASH, 1, 0
+    with session.connection().execute(
+            select(*_COLUMNS).order_by(Event.seq).execution_options(yield_per=batch)) as rows:
+        for (id_, seq, occurred_at, actor, action, entity_type, entity_id, device_id, summary,
+             before, after, prev_hash, digest) in rows:
+            if seq != expected_seq:
                 raise AuditChainBrokenError(
-                    last_id if ev.seq > expected_seq else ev.id,
+                    last_id if seq > expected_seq else id_,
                     f"chain position {expected_seq} is missing (an event was deleted after "
                     f"event {last_id})")
-            if ev.prev_hash != prev:
-                raise AuditChainBrokenError(ev.id, "does not link to the event before it")
-            digest = event_hash(seq=ev.seq, occurred_at=ev.occurred_at, actor=ev.actor,
-                                action=ev.action, entity_type=ev.entity_type,
-                                entity_id=ev.entity_id, device_id=ev.device_id,
-                                summary=ev.summary, before=ev.before, after=ev.after,
-                                prev_hash=ev.prev_hash)
-            if digest != ev.hash:
-                raise AuditChainBrokenError(ev.id, "its content was changed after it was written")
-            prev, expected_seq, last_id = ev.hash, expected_seq + 1, ev.id
-            count += 1
-        session.expunge_all()
-        if len(rows) < batch:
-            break
+            if prev_hash != prev:
+                raise AuditChainBrokenError(id_, "does not link to the event before it")
+            # Stored before/after are already canonical JSON values: hashed as read.
+            body = _BODY([occurred_at.isoformat(timespec="microseconds"), actor, action,
+                          entity_type, entity_id, device_id, summary, before, after])[1:-1]
+            if chain_hash(seq, body, prev_hash) != digest:
+                raise AuditChainBrokenError(id_, "its content was changed after it was written")
+            if seq in sealed:
+                _check_seals(sealed.pop(seq), digest, matched)
+            prev, expected_seq, last_id = digest, expected_seq + 1, id_
+    count = expected_seq - 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_seq != count or head.last_hash != prev):
         raise AuditChainBrokenError(
             last_id, f"the chain ends at position {count} but the head records "
                      f"{head.last_seq}: events after it were deleted")
-    return VerifyResult(events=count, last_hash=prev)
+    if 0 in sealed:
+        _check_seals(sealed.pop(0), GENESIS_HASH, matched)
+    if sealed:  # sealed positions the chain no longer reaches: it was cut short
+        first = sealed[min(sealed)][0]
+        raise SealMismatchError(count + 1, f"the audit trail ends at position {count}, but "
+                                f"{_name(first)} sealed position {first.position}: events "
+                                f"{count + 1}–{first.position} were removed")
+    return VerifyResult(events=count, last_hash=prev, seals=len(seals))
+
+
+def _name(s: Seal) -> str:
+    return f"{s.source or 'the seal'} (taken {s.time:%Y-%m-%d %H:%M} UTC)"
+
+
+def _check_seals(at_position: list[Seal], digest: str, matched: list[Seal]) -> None:
+    for s in at_position:
+        if s.hash != digest:
+            since = max((m.position for m in matched), default=0)
+            raise SealMismatchError(s.position, (
+                f"the audit trail no longer matches {_name(s)}: its history up to this "
+                "position was rewritten") + (
+                f" (the change lies in positions {since + 1}–{s.position}: it still matches "
+                f"the seal at {since})" if since else ""))
+        matched.append(s)

@@ -22,6 +22,8 @@ text stays English for the CLI and the logs.
     ├── MoveNotAllowedError         a lifecycle move the state machine refuses
     ├── ImportFileError             an import file that cannot be read or has bad rows
     ├── AuditChainBrokenError       ``audit verify`` found a broken or edited event
+    │   ├── SealMismatchError           the chain differs from a seal kept outside it
+    │   └── RegisterDiffersError        device rows differ from what their events say
     ├── AlertRunLockedError         another ``alerts run`` holds the lock (this one did nothing)
     ├── FileOutputError             an output file cannot be created (permission, read-only FS)
     ├── StorageIOError              reading or writing a file failed midway (disk full, EIO)
@@ -144,9 +146,31 @@ class ImportFileError(TokenfleetError):
 class AuditChainBrokenError(TokenfleetError):
     title = "Audit trail broken"
 
-    def __init__(self, event_id: int, reason: str):
-        self.event_id, self.reason = event_id, reason
-        super().__init__(f"audit event {event_id}: {reason}")
+    def __init__(self, event_id: int | None, reason: str, *, position: int | None = None):
+        self.event_id, self.reason, self.position = event_id, reason, position
+        where = (f"audit event {event_id}: " if event_id is not None
+                 else f"chain position {position}: " if position is not None else "")
+        super().__init__(f"{where}{reason}")
+
+
+class SealMismatchError(AuditChainBrokenError):
+    """The chain no longer matches a seal kept outside the database: rewritten or cut short."""
+
+    title = "Audit trail differs from its seal"
+
+    def __init__(self, position: int, reason: str):
+        super().__init__(None, reason, position=position)
+
+
+class RegisterDiffersError(AuditChainBrokenError):
+    """Devices whose rows are not what their audit events say (changed without an event)."""
+
+    title = "Register differs from its audit trail"
+
+    def __init__(self, devices: Sequence[str], more: bool = False):
+        self.devices = list(devices)
+        lines = self.devices + (["… and more"] if more else [])
+        super().__init__(None, "\n".join(lines))
 
 
 class AlertRunLockedError(TokenfleetError):

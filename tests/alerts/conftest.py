@@ -77,11 +77,11 @@ def alert_env(monkeypatch: pytest.MonkeyPatch, smtp_server, db_url: str):
     _, port = smtp_server
     for name, value in {"DATABASE_URL": db_url, "SMTP_HOST": "127.0.0.1",
                         "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
-                        "SMTP_FROM": "tokenfleet@city.test", "MANAGERS_EMAIL": "boss@city.test",
-                        "ACTOR": ACTOR}.items():
+                        "SMTP_FROM": "tokenfleet@city.test",
+                        "MANAGERS_EMAIL": "boss@city.test"}.items():
         monkeypatch.setenv(f"TOKENFLEET_{name}", value)
     for name in ("LANG", "ALERT_THRESHOLDS", "SMTP_USER", "SMTP_PASSWORD",
-                 "SMTP_PASSWORD_FILE"):
+                 "SMTP_PASSWORD_FILE", "ACTOR", "SEAL_KEY"):
         monkeypatch.delenv(f"TOKENFLEET_{name}", raising=False)
     return monkeypatch
 

@@ -15,6 +15,7 @@ from inventory.cli import exit_codes
 from inventory.fleet import lifecycle
 from inventory.fleet.lifecycle import CertificateData
 from inventory.fleet.queries import get_device
+from inventory.register import seal
 from inventory.register.db import Register
 from inventory.register.models import AlertLedgerEntry, AlertRun
 
@@ -178,9 +179,15 @@ def test_digest_grouping_per_agency(alert_env, smtp_server, register, city: City
     assert "Nguyễn &lt;b&gt;Văn&lt;/b&gt; Ánh" in html and "<b>Văn</b>" not in html
     assert "cảnh báo" in digest_a["Subject"]
     (summary,) = mailbox.to("boss@city.test")
-    text, _ = Mailbox.parts(summary)
+    text, html = Mailbox.parts(summary)
     assert "TOKEN-A1" in text and "TOKEN-B" in text
     assert text.index("TOKEN-B") < text.index("TOKEN-A1")  # 5 days left before 20
+    # the managers' summary carries the audit chain's current seal; the agencies' do not
+    with register.read() as s:
+        current = seal.current(s)
+    assert f"position={current.position} hash={current.hash}" in text
+    assert f"position={current.position} hash={current.hash}" in html
+    assert "tokenfleet-seal" not in Mailbox.parts(digest_a)[0]
 
 
 def test_english_digest(alert_env, smtp_server, register, city: City):

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inventory.cli import main
 from inventory.fleet import lifecycle
+from inventory.register import seal
 from inventory.register.db import Register
-from inventory.register.models import Agency, Device
+from inventory.register.models import Agency, Device, Event
 from reports.monthly import monthly_report
 from reports.pointintime import last_complete_month
 from tests.conftest import FIXED_NOW
@@ -91,7 +92,8 @@ def test_csv_writes_one_file_per_table(demo_register: Register, tmp_path: Path) 
     monthly_report(demo_register, period=MONTH, output=xlsx, lang="en", now=FIXED_NOW)
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["activity.csv", "by_agency.csv", "expiring.csv", "locked_lost.csv",
-                     "register.csv", "status_by_top_agency.csv", "summary.csv", "trend.csv"]
+                     "register.csv", "seal.txt", "status_by_top_agency.csv", "summary.csv",
+                     "trend.csv"]
 
     def read(name: str) -> list[dict[str, str]]:
         with (folder / name).open(encoding="utf-8-sig", newline="") as fh:
@@ -105,6 +107,25 @@ def test_csv_writes_one_file_per_table(demo_register: Register, tmp_path: Path) 
     ws = openpyxl.load_workbook(xlsx)["Summary"]
     assert int(summary["issued"]["this_month"]) == ws.cell(HEADER_ROW + 4, 2).value
     assert len(read("expiring.csv")) == len(sheet_rows(xlsx, "Expiring"))
+
+
+def test_the_report_carries_the_seal_of_its_month_end(demo_register: Register,
+                                                     tmp_path: Path) -> None:
+    out, folder = tmp_path / "fleet.xlsx", tmp_path / "csv"
+    result = monthly_report(demo_register, period=MONTH, output=out, lang="en", now=FIXED_NOW)
+    monthly_report(demo_register, period=MONTH, output=folder, fmt="csv", now=FIXED_NOW)
+    with demo_register.read() as s:
+        expected = seal.as_of(s, MONTH.end)
+        last_before = s.scalar(select(func.max(Event.seq)).where(Event.occurred_at < MONTH.end))
+    assert expected.position == last_before and result.seal == expected.line
+    book = openpyxl.load_workbook(out)
+    assert book.custom_doc_props[seal.PROPERTY].value == expected.line
+    cells = [c for row in book["Summary"].iter_rows(values_only=True) for c in row if c]
+    assert expected.line in cells
+    assert (folder / "seal.txt").read_text(encoding="utf-8").strip() == expected.line
+    (read_back,) = seal.read(str(out))
+    assert (read_back.position, read_back.hash, read_back.time) == \
+        (expected.position, expected.hash, MONTH.end)
 
 
 def test_default_month_is_the_last_complete_one(demo_register: Register,
