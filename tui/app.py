@@ -66,7 +66,8 @@ class TokenfleetApp(App[None]):
                  now: datetime | None = None, start: str = "dashboard",
                  poller_factory: Callable[[], Any] | None = None,
                  search_debounce: float = 0.15, theme: str = "textual-dark",
-                 host: str | None = None, watch_changes: bool = True) -> None:
+                 host: str | None = None, watch_changes: bool = True,
+                 who: str | None = None) -> None:
         self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
                              poller_factory=poller_factory, search_debounce=search_debounce)
         if host:
@@ -78,7 +79,8 @@ class TokenfleetApp(App[None]):
         self._watch_stopped = threading.Event()
         self.theme = theme
         self.title = self.ctx.labels("app.title")
-        self.sub_title = self.ctx.labels("app.subtitle")
+        # who is connected (PostgreSQL: the login, its role and agency scope), in the header
+        self.sub_title = self.ctx.labels("app.subtitle") + (f" — {who}" if who else "")
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)

@@ -62,10 +62,11 @@ class ExitCode:
 COMMON: tuple[ExitCode, ...] = (
     ExitCode(OK, "success"),
     ExitCode(USAGE, "usage: an unknown option, or a bad option value"),
-    ExitCode(NOT_FOUND, "not found: no such serial, holder, agency, request …"),
+    ExitCode(NOT_FOUND, "not found: no such serial, holder, agency, request … (or outside your "
+                        "agency's scope)"),
     ExitCode(DUPLICATE, "duplicate: the serial, code or certificate is already there"),
     ExitCode(MOVE_NOT_ALLOWED, "move not allowed by the device's state"),
-    ExitCode(AUDIT_CHAIN_BROKEN, "audit chain broken"),
+    ExitCode(AUDIT_CHAIN_BROKEN, "audit chain broken, or the register or a seal differs from it"),
     ExitCode(READER_PROBLEM, "reader problem"),
     ExitCode(DATA_INVALID, "invalid data (a value, a row of a file)"),
     ExitCode(UNAVAILABLE, "database unreachable"),
@@ -75,7 +76,8 @@ COMMON: tuple[ExitCode, ...] = (
                        "register"),
     ExitCode(TEMPORARY, "try again: changed by someone else (reload), or another alert run "
                         "holds the lock"),
-    ExitCode(NO_PERMISSION, "not allowed for your role"),
+    ExitCode(NO_PERMISSION, "not allowed for your role, or not you (`--actor` naming someone "
+                            "else, a login refused)"),
     ExitCode(CONFIG, "configuration error (a bad TOKENFLEET_* value, a missing tool, a "
                      "register named with --db that does not exist)"),
     ExitCode(INTERRUPTED, "interrupted (Ctrl-C, SIGTERM): files being written are removed"),

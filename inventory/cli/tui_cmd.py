@@ -23,6 +23,8 @@ def tui(app: AppContext, start: str, lang: str | None, light: bool) -> None:
     """Open the terminal UI on the register (keyboard-first; press ? for the keys)."""
     from tui.app import TokenfleetApp
 
-    TokenfleetApp(app.register(), actor=app.actor, lang=lang or app.settings.lang, start=start,
-                  theme="textual-light" if light else "textual-dark",
-                  host=app.settings.host).run()
+    identity = app.identity()
+    TokenfleetApp(app.register(), actor=identity.name, lang=lang or app.settings.lang,
+                  start=start, theme="textual-light" if light else "textual-dark",
+                  host=app.settings.host,
+                  who=identity.describe() if identity.enforced else None).run()

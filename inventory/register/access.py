@@ -117,11 +117,6 @@ def identify(session: Session) -> Identity:
     return identity
 
 
-def forget(session: Session) -> None:
-    """Drop the cached identity (after this connection's roles changed)."""
-    session.connection().info.pop(CACHE_KEY, None)
-
-
 def check_claim(identity: Identity, claimed: str | None, how: str = "--actor ") -> None:
     """Refuse a claimed actor that is not who is connected; ``how`` is how it was claimed
     (``"--actor "``, ``"TOKENFLEET_ACTOR="``), for the message."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -169,6 +170,11 @@ def stored_revision(engine: Engine) -> str | None:
             return None
 
 
+# PostgreSQL's answers when it does not accept who you are (authentication, not reachability).
+LOGIN_REFUSED = re.compile(r'authentication failed|not permitted to log in|'
+                           r'no pg_hba\.conf entry|role ".*" does not exist')
+
+
 @contextmanager
 def connect(engine: Engine) -> Iterator[Any]:
     """A connection, with "cannot reach the database" turned into one clear error."""
@@ -176,6 +182,10 @@ def connect(engine: Engine) -> Iterator[Any]:
         conn = engine.connect()
     except exc.OperationalError as err:
         reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        if LOGIN_REFUSED.search(reason):
+            raise PermissionDeniedError(
+                f"the register at {safe_url(str(engine.url))} did not let you in: "
+                f"{reason.split('FATAL:', 1)[-1].strip()}") from err
         raise DatabaseUnavailableError(
             f"cannot open the register at {safe_url(str(engine.url))}: {reason}"
         ) from err

@@ -183,6 +183,7 @@ ROLE: Labels = {
     "viewer": ("Người xem", "Viewer"),
     "operator": ("Người vận hành", "Operator"),
     "admin": ("Quản trị viên", "Administrator"),
+    "poller": ("Trạm đọc thiết bị", "Poller station"),
 }
 
 STOCKTAKE_STATE: Labels = {
@@ -249,6 +250,10 @@ ERROR_TITLE: Labels = {
     "MoveNotAllowedError": ("Thao tác không được phép", "Move not allowed"),
     "ImportFileError": ("Không nhập được tệp", "Import refused"),
     "AuditChainBrokenError": ("Nhật ký kiểm toán bị hỏng", "Audit trail broken"),
+    "SealMismatchError": ("Nhật ký kiểm toán khác với dấu niêm phong",
+                          "Audit trail differs from its seal"),
+    "RegisterDiffersError": ("Sổ thiết bị khác với nhật ký kiểm toán",
+                             "Register differs from its audit trail"),
     "AlertDeliveryError": ("Không gửi được cảnh báo", "Alert delivery failed"),
     "AlertRunLockedError": ("Một lần chạy cảnh báo khác đang diễn ra",
                             "Another alert run is in progress"),

@@ -182,7 +182,8 @@ def test_operators_are_logins_managed_by_admins(desk: Register, pg_logins: PgLog
     assert code == ValidationError.exit_code and "scopes viewers and operators" in err
     assert run(capsys, "--db", pg_logins.url_of(admin), "operator", "disable", clerk)[0] == 0
     code, _, err = run(capsys, "--db", pg_logins.url_of(clerk), "devices")
-    assert code == 69 and "not permitted to log in" in err
+    assert code == PermissionDeniedError.exit_code
+    assert f"did not let you in: role \"{clerk}\" is not permitted to log in" in err
     with desk.read() as s:
         op = s.scalar(select(Operator).where(Operator.name == clerk))
         assert op is not None and not op.active

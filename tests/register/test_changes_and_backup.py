@@ -14,6 +14,7 @@ from inventory.fleet import lifecycle
 from inventory.fleet.queries import get_device
 from inventory.register.changes import ChangeWatcher
 from inventory.register.db import Register
+from tests.conftest import trail_unlocked
 
 
 def _issued_device(register: Register) -> None:
@@ -69,7 +70,7 @@ def test_backup_restore_verify(demo_register, db_url, tmp_path, capsys, request)
 
 
 def test_db_check_fails_on_a_broken_chain(demo_register, db_url, capsys):
-    with demo_register.engine.begin() as conn:
+    with trail_unlocked(demo_register.engine) as conn:
         conn.execute(text("UPDATE events SET actor = 'x' WHERE seq = 5"))
     with pytest.raises(SystemExit) as exit_:
         main(["--db", db_url, "db", "check"])
