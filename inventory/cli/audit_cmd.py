@@ -44,12 +44,12 @@ def audit_verify(app: AppContext, seal_args: tuple[str, ...], verify_key: str | 
 
 @audit_group.command("seal")
 @click.option("--sign-key", type=click.Path(dir_okay=False), metavar="PRIVATE.pem",
-              envvar="TOKENFLEET_SEAL_KEY", help="Sign the seal with the office's Ed25519 key "
-              "(default TOKENFLEET_SEAL_KEY).")
+              help="Sign the seal with the office's Ed25519 key (default TOKENFLEET_SEAL_KEY).")
 @pass_app
 def audit_seal(app: AppContext, sign_key: str | None) -> None:
     """Print one line — chain position, head hash, time — to keep outside the database
     (mail it, print it, append it to a file elsewhere). `audit verify --seal` checks it."""
+    sign_key = sign_key or app.settings.seal_key
     with app.register().read() as session:
         taken = sealmod.current(session)
     click.echo(sealmod.sign(taken, sign_key).line if sign_key else taken.line)

@@ -152,7 +152,7 @@ def _run_worker(tree: Path, args: list[str]) -> dict[str, Any]:
     python = tree / ".venv" / "bin" / "python"
     out = subprocess.run([str(python), str(Path(__file__)), *args], cwd=tree, check=True,
                          capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def bench_moves(args: argparse.Namespace) -> None:

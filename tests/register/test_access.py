@@ -15,30 +15,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from inventory.cli import cli, main
+from inventory.cli import cli, exit_codes
 from inventory.demo import city as demo
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import get_device
 from inventory.register import access, operators
 from inventory.register.db import Register
 from inventory.register.errors import (
-    ConfigurationError,
-    NotFoundError,
     PermissionDeniedError,
-    ValidationError,
 )
 from inventory.register.models import Device, Event, Holder, Operator
-from tests.conftest import FIXED_NOW, PgLogins
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import FIXED_NOW, PgLogins, Tokenfleet
 
 
 @pytest.fixture
@@ -62,18 +49,18 @@ def _count_events(reg: Register) -> int:
 # --- the embedded register: one desk -------------------------------------------------------
 
 def test_sqlite_is_one_desk_whose_actor_is_the_os_user(sqlite_url: str,
-                                                       capsys: pytest.CaptureFixture[str]
+                                                       tokenfleet: Tokenfleet
                                                        ) -> None:
     Register.open(sqlite_url).dispose()
     me = access.os_user()
-    code, _, err = run(capsys, "--db", sqlite_url, "operator", "set", "boss", "--role", "admin")
-    assert code == ConfigurationError.exit_code
+    code, _, err = tokenfleet("--db", sqlite_url, "operator", "set", "boss", "--role", "admin")
+    assert code == exit_codes.CONFIG
     assert "one desk" in err and len(err.strip().splitlines()) == 1
-    code, _, err = run(capsys, "--db", sqlite_url, "--actor", "boss", "device", "add", "S1")
-    assert code == PermissionDeniedError.exit_code
+    code, _, err = tokenfleet("--db", sqlite_url, "--actor", "boss", "device", "add", "S1")
+    assert code == exit_codes.NO_PERMISSION
     assert err.strip() == (f"tokenfleet: not allowed for your role: you are {me}; --actor boss "
                            "is not you")
-    assert run(capsys, "--db", sqlite_url, "--actor", me, "device", "add", "S1")[0] == 0
+    assert tokenfleet("--db", sqlite_url, "--actor", me, "device", "add", "S1")[0] == 0
     reg = Register.open(sqlite_url)
     with reg.read() as s:
         assert s.scalar(select(Event.actor).where(Event.action == "device.add")) == me
@@ -86,22 +73,22 @@ def test_sqlite_is_one_desk_whose_actor_is_the_os_user(sqlite_url: str,
 # --- PostgreSQL: the login is the identity ------------------------------------------------
 
 def test_actor_naming_someone_else_is_refused(desk: Register, pg_logins: PgLogins,
-                                              capsys: pytest.CaptureFixture[str],
+                                              tokenfleet: Tokenfleet,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     boss = pg_logins.make("boss", "admin")
     clerk = pg_logins.make("clerk", "operator")
     url = pg_logins.url_of(clerk)
     before = _count_events(desk)
-    code, _, err = run(capsys, "--db", url, "--actor", boss, "device", "lose", "R1")
-    assert code == PermissionDeniedError.exit_code
+    code, _, err = tokenfleet("--db", url, "--actor", boss, "device", "lose", "R1")
+    assert code == exit_codes.NO_PERMISSION
     assert err.strip() == (f"tokenfleet: not allowed for your role: connected as {clerk}; "
                            f"--actor {boss} is not you")
     monkeypatch.setenv("TOKENFLEET_ACTOR", boss)
-    code, _, err = run(capsys, "--db", url, "device", "lose", "R1")
-    assert code == PermissionDeniedError.exit_code
+    code, _, err = tokenfleet("--db", url, "device", "lose", "R1")
+    assert code == exit_codes.NO_PERMISSION
     assert f"TOKENFLEET_ACTOR={boss} is not you" in err
     monkeypatch.setenv("TOKENFLEET_ACTOR", clerk)  # naming yourself is fine
-    code, _, err = run(capsys, "--db", url, "device", "lose", "R1")
+    code, _, err = tokenfleet("--db", url, "device", "lose", "R1")
     assert code == 0, err
     with desk.read() as s:
         assert get_device(s, "R1").status == "lost"
@@ -112,13 +99,13 @@ def test_actor_naming_someone_else_is_refused(desk: Register, pg_logins: PgLogin
 
 
 def test_a_poller_name_is_not_taken_from_a_flag(desk: Register, pg_logins: PgLogins,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                tokenfleet: Tokenfleet) -> None:
     viewer = pg_logins.make("vic", "viewer")
-    code, _, err = run(capsys, "--db", pg_logins.url_of(viewer), "--actor", "poller@anything",
+    code, _, err = tokenfleet("--db", pg_logins.url_of(viewer), "--actor", "poller@anything",
                        "device", "lock", "R1")
-    assert code == PermissionDeniedError.exit_code and "is not you" in err
-    code, _, err = run(capsys, "--db", pg_logins.url_of(viewer), "device", "lock", "R1")
-    assert code == PermissionDeniedError.exit_code and "may only read" in err
+    assert code == exit_codes.NO_PERMISSION and "is not you" in err
+    code, _, err = tokenfleet("--db", pg_logins.url_of(viewer), "device", "lock", "R1")
+    assert code == exit_codes.NO_PERMISSION and "may only read" in err
     with desk.read() as s:
         assert get_device(s, "R1").status == "issued"
 
@@ -156,33 +143,33 @@ def test_the_app_refuses_what_the_role_may_not_do_and_names_the_login(
 
 
 def test_operators_are_logins_managed_by_admins(desk: Register, pg_logins: PgLogins,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                tokenfleet: Tokenfleet) -> None:
     owner = desk.engine.url.render_as_string(hide_password=False)
     admin = pg_logins.make("an_admin", "admin")  # bootstrapped by the database owner
     olga = pg_logins.make("olga", "operator")
     clerk = f"clerk_{uuid.uuid4().hex[:6]}"  # made below by the admin
     pg_logins.names.append(clerk)
-    code, out, err = run(capsys, "--db", pg_logins.url_of(olga), "operator", "set", clerk,
+    code, out, err = tokenfleet("--db", pg_logins.url_of(olga), "operator", "set", clerk,
                          "--role", "viewer")
-    assert code == PermissionDeniedError.exit_code and "admins only" in err
-    code, out, err = run(capsys, "--db", pg_logins.url_of(admin), "operator", "set", clerk,
+    assert code == exit_codes.NO_PERMISSION and "admins only" in err
+    code, out, err = tokenfleet("--db", pg_logins.url_of(admin), "operator", "set", clerk,
                          "--role", "viewer")
     assert code == 0, err
-    code, out, _ = run(capsys, "--db", pg_logins.url_of(clerk), "operator", "whoami")
+    code, out, _ = tokenfleet("--db", pg_logins.url_of(clerk), "operator", "whoami")
     assert out.strip() == f"{clerk} (viewer)"
-    code, out, _ = run(capsys, "--db", owner, "operator", "list", "--format", "json")
+    code, out, _ = tokenfleet("--db", owner, "operator", "list", "--format", "json")
     listed = {r["name"]: r for r in json.loads(out)}
     assert (listed[clerk]["role"], listed[clerk]["set_by"], listed[clerk]["login"]) == \
         ("viewer", admin, "yes")
-    code, _, err = run(capsys, "--db", pg_logins.url_of(admin), "operator", "set", "postgres",
+    code, _, err = tokenfleet("--db", pg_logins.url_of(admin), "operator", "set", "postgres",
                        "--role", "viewer")
-    assert code == PermissionDeniedError.exit_code and "administers the database" in err
-    code, _, err = run(capsys, "--db", pg_logins.url_of(admin), "operator", "set", clerk,
+    assert code == exit_codes.NO_PERMISSION and "administers the database" in err
+    code, _, err = tokenfleet("--db", pg_logins.url_of(admin), "operator", "set", clerk,
                        "--role", "admin", "--agency", "A")
-    assert code == ValidationError.exit_code and "scopes viewers and operators" in err
-    assert run(capsys, "--db", pg_logins.url_of(admin), "operator", "disable", clerk)[0] == 0
-    code, _, err = run(capsys, "--db", pg_logins.url_of(clerk), "devices")
-    assert code == PermissionDeniedError.exit_code
+    assert code == exit_codes.DATA_INVALID and "scopes viewers and operators" in err
+    assert tokenfleet("--db", pg_logins.url_of(admin), "operator", "disable", clerk)[0] == 0
+    code, _, err = tokenfleet("--db", pg_logins.url_of(clerk), "devices")
+    assert code == exit_codes.NO_PERMISSION
     assert f"did not let you in: role \"{clerk}\" is not permitted to log in" in err
     with desk.read() as s:
         op = s.scalar(select(Operator).where(Operator.name == clerk))
@@ -195,7 +182,7 @@ def test_operators_are_logins_managed_by_admins(desk: Register, pg_logins: PgLog
 
 
 def test_passwords_leave_only_as_a_scram_verifier(desk: Register, pg_logins: PgLogins,
-                                                  capsys: pytest.CaptureFixture[str],
+                                                  tokenfleet: Tokenfleet,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import base64
     import io
@@ -204,7 +191,7 @@ def test_passwords_leave_only_as_a_scram_verifier(desk: Register, pg_logins: PgL
     name = f"lan_{uuid.uuid4().hex[:6]}"
     pg_logins.names.append(name)
     monkeypatch.setattr("sys.stdin", io.StringIO("mật-khẩu đủ dài\n"))
-    code, out, err = run(capsys, "--db", owner, "operator", "set", name, "--role", "operator",
+    code, out, err = tokenfleet("--db", owner, "operator", "set", name, "--role", "operator",
                          "--password-stdin")
     assert code == 0 and "password set" in out, err
     with desk.read() as s:
@@ -225,11 +212,11 @@ def test_passwords_leave_only_as_a_scram_verifier(desk: Register, pg_logins: PgL
 
 
 def test_only_the_owner_fills_a_demo(pg_url: str, pg_logins: PgLogins,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                     tokenfleet: Tokenfleet) -> None:
     admin = pg_logins.make("an_admin", "admin")
-    code, _, err = run(capsys, "--db", pg_logins.url_of(admin), "demo", "--devices", "5")
-    assert code == PermissionDeniedError.exit_code and "the database owner only" in err
-    assert run(capsys, "--db", pg_url, "demo", "--devices", "5")[0] == 0
+    code, _, err = tokenfleet("--db", pg_logins.url_of(admin), "demo", "--devices", "5")
+    assert code == exit_codes.NO_PERMISSION and "the database owner only" in err
+    assert tokenfleet("--db", pg_url, "demo", "--devices", "5")[0] == 0
 
 
 # --- delegated agency scope -----------------------------------------------------------------
@@ -247,14 +234,14 @@ SUBTREE = "QHC"  # Quận Hải Châu and its wards, council and health centre
 
 
 def test_a_scoped_operator_sees_and_moves_only_its_subtree(city: Register, pg_logins: PgLogins,
-                                                           capsys: pytest.CaptureFixture[str]
+                                                           tokenfleet: Tokenfleet
                                                            ) -> None:
     owner = city.engine.url.render_as_string(hide_password=False)
     olga = pg_logins.make("olga", "operator", agency=SUBTREE)
     mine = pg_logins.url_of(olga)
-    code, theirs, _ = run(capsys, "--db", owner, "devices", "--agency", SUBTREE, "--format",
+    code, theirs, _ = tokenfleet("--db", owner, "devices", "--agency", SUBTREE, "--format",
                           "json")
-    code, seen, err = run(capsys, "--db", mine, "devices", "--format", "json")
+    code, seen, err = tokenfleet("--db", mine, "devices", "--format", "json")
     assert code == 0, err
     assert seen == theirs and theirs.count('"serial"') > 5
     with city.read() as s:
@@ -268,18 +255,18 @@ def test_a_scoped_operator_sees_and_moves_only_its_subtree(city: Register, pg_lo
                                                       Device.agency_id.in_(subtree))
                           .order_by(Device.id).limit(1))
     before = _count_events(city)
-    code, _, err = run(capsys, "--db", mine, "device", "lock", str(outside))
-    assert code == NotFoundError.exit_code and f"no device with serial '{outside}'" in err
+    code, _, err = tokenfleet("--db", mine, "device", "lock", str(outside))
+    assert code == exit_codes.NOT_FOUND and f"no device with serial '{outside}'" in err
     assert _count_events(city) == before
-    assert run(capsys, "--db", mine, "device", "lock", str(inside))[0] == 0
+    assert tokenfleet("--db", mine, "device", "lock", str(inside))[0] == 0
     with city.read() as s:
         assert get_device(s, str(outside)).status == "issued"
         assert get_device(s, str(inside)).status == "locked"
-    code, _, err = run(capsys, "--db", mine, "device", "add", "NEW-1")
-    assert code == PermissionDeniedError.exit_code
+    code, _, err = tokenfleet("--db", mine, "device", "add", "NEW-1")
+    assert code == exit_codes.NO_PERMISSION
     assert "outside your agency's part of the register" in err
-    code, _, err = run(capsys, "--db", mine, "audit", "verify")
-    assert code == PermissionDeniedError.exit_code and "needs an unscoped login" in err
+    code, _, err = tokenfleet("--db", mine, "audit", "verify")
+    assert code == exit_codes.NO_PERMISSION and "needs an unscoped login" in err
 
 
 SCOPED_COUNTS = {

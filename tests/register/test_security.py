@@ -16,31 +16,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, make_url, select, text
 
-from inventory.cli import main
+from inventory.cli import exit_codes
 from inventory.demo import city as demo
 from inventory.fleet import lifecycle
 from inventory.register import audit, seal
 from inventory.register import db as dbmod
 from inventory.register.db import Register
 from inventory.register.errors import (
-    AuditChainBrokenError,
     PermissionDeniedError,
     ValidationError,
 )
 from inventory.register.models import Base, Device, Event
 from reports.monthly import monthly_report
 from reports.pointintime import Period
-from tests.conftest import FIXED_NOW, PgLogins, _pg_admin_engine, trail_unlocked
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import FIXED_NOW, PgLogins, Tokenfleet, _pg_admin_engine, trail_unlocked
 
 
 def raw(url: str) -> psycopg.Connection:
@@ -147,26 +136,26 @@ def test_only_admins_retire_and_edit_agencies_and_pollers_only_lock(city: Regist
 
 
 def test_a_row_changed_by_the_owner_without_an_event_is_named(city: Register,
-                                                              capsys: pytest.CaptureFixture[str]
+                                                              tokenfleet: Tokenfleet
                                                               ) -> None:
     url = city.engine.url.render_as_string(hide_password=False)
-    assert run(capsys, "--db", url, "audit", "verify")[0] == 0
+    assert tokenfleet("--db", url, "audit", "verify")[0] == 0
     device_id, serial = _issued(city)
     with city.engine.begin() as conn:
         conn.execute(text("UPDATE devices SET status = 'retired' WHERE id = :id"),
                      {"id": device_id})
-    code, _, err = run(capsys, "--db", url, "audit", "verify")
-    assert code == AuditChainBrokenError.exit_code
+    code, _, err = tokenfleet("--db", url, "audit", "verify")
+    assert code == exit_codes.AUDIT_CHAIN_BROKEN
     assert (f"device {serial}: status is retired in the register, but issued by the audit "
             "trail") in err and "changed without an event" in err
-    code, _, err = run(capsys, "--db", url, "db", "check")
-    assert code == AuditChainBrokenError.exit_code and serial in err
+    code, _, err = tokenfleet("--db", url, "db", "check")
+    assert code == exit_codes.AUDIT_CHAIN_BROKEN and serial in err
 
 
 # --- the upgrade path -----------------------------------------------------------------------
 
 def test_todays_operators_become_login_roles_with_the_same_roles(
-        capsys: pytest.CaptureFixture[str], pg_template: str | None) -> None:
+        tokenfleet: Tokenfleet, pg_template: str | None) -> None:
     from tests.conftest import _need_pg
 
     _need_pg()
@@ -203,7 +192,7 @@ def test_todays_operators_become_login_roles_with_the_same_roles(
         assert postgres  # a superuser's name among the operators is left alone
         for name, role in names.items():
             who = make_url(url).set(username=name).render_as_string(hide_password=False)
-            code, out, err = run(capsys, "--db", who, "operator", "whoami")
+            code, out, err = tokenfleet("--db", who, "operator", "whoami")
             assert (code, out.strip()) == (0, f"{name} ({role})"), err
     finally:
         engine.dispose()
@@ -299,22 +288,22 @@ def _truncate_after(url: str, position: int) -> None:
 
 def test_a_seal_reveals_a_rewritten_or_truncated_history(demo_register: Register, db_url: str,
                                                          tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]
+                                                         tokenfleet: Tokenfleet
                                                          ) -> None:
-    code, old_seal, _ = run(capsys, "--db", db_url, "audit", "seal")
+    code, old_seal, _ = tokenfleet("--db", db_url, "audit", "seal")
     assert code == 0 and old_seal.startswith("tokenfleet-seal v1 position=")
     old = seal.parse(old_seal)
     report = tmp_path / "fleet-2026-10.xlsx"
     monthly_report(demo_register, period=Period(2026, 10), output=report, now=FIXED_NOW)
     _non_device_events(demo_register, 3)
-    new_line = run(capsys, "--db", db_url, "audit", "seal")[1].strip()
+    new_line = tokenfleet("--db", db_url, "audit", "seal")[1].strip()
     new = seal.parse(new_line)
     assert new.position == old.position + 3
     seals = tmp_path / "seals.txt"
     seals.write_text(f"{old_seal}{new_line}\n", encoding="utf-8")
     # an untouched register verifies against an old seal, a newer one and a report's
     for argument in (old_seal.strip(), str(seals), str(report)):
-        code, out, err = run(capsys, "--db", db_url, "audit", "verify", "--seal", argument)
+        code, out, err = tokenfleet("--db", db_url, "audit", "verify", "--seal", argument)
         assert code == 0, err
         assert "matches" in out
     copies: list[str] = []
@@ -326,27 +315,27 @@ def test_a_seal_reveals_a_rewritten_or_truncated_history(demo_register: Register
         _rewrite_from(rewritten, old.position + 2)
         _truncate_after(truncated, old.position + 1)
         for url in (rewritten, truncated):  # the chain alone cannot tell
-            code, _, err = run(capsys, "--db", url, "audit", "verify")
+            code, _, err = tokenfleet("--db", url, "audit", "verify")
             assert code == 0, err
-        code, _, err = run(capsys, "--db", rewritten, "audit", "verify", "--seal", str(seals))
-        assert code == AuditChainBrokenError.exit_code
+        code, _, err = tokenfleet("--db", rewritten, "audit", "verify", "--seal", str(seals))
+        assert code == exit_codes.AUDIT_CHAIN_BROKEN
         assert f"chain position {new.position}: the audit trail no longer matches" in err
         assert (f"the change lies in positions {old.position + 1}–{new.position}: it still "
                 f"matches the seal at {old.position}") in err
-        code, _, err = run(capsys, "--db", truncated, "audit", "verify", "--seal", new_line)
-        assert code == AuditChainBrokenError.exit_code
+        code, _, err = tokenfleet("--db", truncated, "audit", "verify", "--seal", new_line)
+        assert code == exit_codes.AUDIT_CHAIN_BROKEN
         assert (f"chain position {old.position + 2}: the audit trail ends at position "
                 f"{old.position + 1}, but the seal given") in err
         assert f"events {old.position + 2}–{new.position} were removed" in err
         # the report's seal (the month's end, before all of this) still holds on both
         for url in (rewritten, truncated):
-            assert run(capsys, "--db", url, "audit", "verify", "--seal", str(report))[0] == 0
+            assert tokenfleet("--db", url, "audit", "verify", "--seal", str(report))[0] == 0
     finally:
         _drop_copies(copies)
 
 
 def test_signed_seals(demo_register: Register, db_url: str, tmp_path: Path,
-                      capsys: pytest.CaptureFixture[str]) -> None:
+                      tokenfleet: Tokenfleet) -> None:
     keys = {}
     for who in ("office", "someone"):
         key = Ed25519PrivateKey.generate()
@@ -357,27 +346,27 @@ def test_signed_seals(demo_register: Register, db_url: str, tmp_path: Path,
         public.write_bytes(key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
         keys[who] = (str(private), str(public))
-    code, signed, _ = run(capsys, "--db", db_url, "audit", "seal", "--sign-key",
+    code, signed, _ = tokenfleet("--db", db_url, "audit", "seal", "--sign-key",
                           keys["office"][0])
     assert code == 0 and " sig=ed25519:" in signed
-    unsigned = run(capsys, "--db", db_url, "audit", "seal")[1].strip()
-    ok = run(capsys, "--db", db_url, "audit", "verify", "--seal", signed.strip(),
+    unsigned = tokenfleet("--db", db_url, "audit", "seal")[1].strip()
+    ok = tokenfleet("--db", db_url, "audit", "verify", "--seal", signed.strip(),
              "--verify-key", keys["office"][1])
     assert ok[0] == 0, ok[2]
-    code, _, err = run(capsys, "--db", db_url, "audit", "verify", "--seal", signed.strip(),
+    code, _, err = tokenfleet("--db", db_url, "audit", "verify", "--seal", signed.strip(),
                        "--verify-key", keys["someone"][1])
-    assert code == ValidationError.exit_code and "does not verify" in err
-    code, _, err = run(capsys, "--db", db_url, "audit", "verify", "--seal", unsigned,
+    assert code == exit_codes.DATA_INVALID and "does not verify" in err
+    code, _, err = tokenfleet("--db", db_url, "audit", "verify", "--seal", unsigned,
                        "--verify-key", keys["office"][1])
-    assert code == ValidationError.exit_code and "not signed" in err
+    assert code == exit_codes.DATA_INVALID and "not signed" in err
     forged = seal.parse(signed).line.replace("position=", "position=1")
-    code, _, err = run(capsys, "--db", db_url, "audit", "verify", "--seal", forged,
+    code, _, err = tokenfleet("--db", db_url, "audit", "verify", "--seal", forged,
                        "--verify-key", keys["office"][1])
-    assert code == ValidationError.exit_code and "does not verify" in err
+    assert code == exit_codes.DATA_INVALID and "does not verify" in err
     out = tmp_path / "signed.xlsx"
     monthly_report(demo_register, period=Period(2026, 10), output=out, now=FIXED_NOW,
                    seal_key=keys["office"][0])
-    assert run(capsys, "--db", db_url, "audit", "verify", "--seal", str(out), "--verify-key",
+    assert tokenfleet("--db", db_url, "audit", "verify", "--seal", str(out), "--verify-key",
                keys["office"][1])[0] == 0
 
 
@@ -398,12 +387,12 @@ def test_seal_lines_parse_and_refuse_garbage(tmp_path: Path) -> None:
 
 
 def test_a_seal_of_a_longer_chain_does_not_fit_a_shorter_one(register: Register, db_url: str,
-                                                             capsys: pytest.CaptureFixture[str]
+                                                             tokenfleet: Tokenfleet
                                                              ) -> None:
     line = "tokenfleet-seal v1 position=5 hash=" + "0" * 64 + " time=2026-11-01T00:00:00Z"
-    code, _, err = run(capsys, "--db", db_url, "audit", "verify", "--seal", line)
-    assert code == AuditChainBrokenError.exit_code and "events 1–5 were removed" in err
-    assert run(capsys, "--db", db_url, "audit", "verify", "--seal",
+    code, _, err = tokenfleet("--db", db_url, "audit", "verify", "--seal", line)
+    assert code == exit_codes.AUDIT_CHAIN_BROKEN and "events 1–5 were removed" in err
+    assert tokenfleet("--db", db_url, "audit", "verify", "--seal",
                "tokenfleet-seal v1 position=0 hash=" + "0" * 64 +
                " time=2026-11-01T00:00:00Z")[0] == 0
     with register.read() as s:
