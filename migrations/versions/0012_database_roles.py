@@ -18,7 +18,8 @@ PostgreSQL (on SQLite only ``operators.agency_id`` is added: an embedded registe
   subtree of devices, holders, requests (and their items), handovers, unlock cases, alerts
   and the events of those devices (and its own). The scope is computed once per statement
   (``(SELECT tokenfleet_scope())`` becomes an init plan) and compared with indexed
-  ``agency_id`` columns; unscoped roles get no extra condition at all.
+  ``agency_id`` columns; tables without one reach it through their device or request by
+  primary key. Unscoped roles get no extra condition at all.
 * ``tokenfleet_set_login`` / ``tokenfleet_disable_login``: SECURITY DEFINER functions, run by
   admins, that create or alter a LOGIN role and its group (admins need no CREATEROLE).
 * Existing operators (the ``operators`` table) become login roles with the same roles.
@@ -70,9 +71,14 @@ SCOPED_TABLES = {
     "service_requests": IN_SCOPE,
     "unlock_cases": IN_SCOPE,
     "alert_ledger": IN_SCOPE,
-    "handovers": "device_id IN (SELECT d.id FROM public.devices d)",
-    "service_request_items": "request_id IN (SELECT r.id FROM public.service_requests r)",
-    "events": "actor = session_user::text OR device_id IN (SELECT d.id FROM public.devices d)",
+    # Rows of a visible device / request. EXISTS, not IN: the planner then picks per statement
+    # between probing the parent's primary key for a few rows (a device's history) and hashing
+    # the scope's rows once for many (a report), instead of always hashing the whole scope.
+    "handovers": "EXISTS (SELECT 1 FROM public.devices d WHERE d.id = handovers.device_id)",
+    "service_request_items": "EXISTS (SELECT 1 FROM public.service_requests r "
+                             "WHERE r.id = service_request_items.request_id)",
+    "events": "actor = session_user::text OR EXISTS (SELECT 1 FROM public.devices d "
+              "WHERE d.id = events.device_id)",
 }
 
 FUNCTIONS = r"""
