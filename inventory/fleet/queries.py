@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from inventory.register import access
 from inventory.register.errors import ConcurrentChangeError, NotFoundError, ValidationError
 from inventory.register.models import (
     DEVICE_KINDS,
@@ -146,8 +147,11 @@ def _conditions(session: Session, f: DeviceFilter, *, for_count: bool = False
                      else Device.status == f.statuses[0])
     if f.kind:
         conds.append(Device.kind == f.kind)
-    if f.agency_code:
-        agency = agency_by_code(session, f.agency_code)
+    # A login scoped to an agency sees its subtree only (row-level security, a filter that walks
+    # pages in sort order); a count says so too, so that it reads the subtree off the index.
+    agency_code = f.agency_code or (access.identify(session).agency_code if for_count else None)
+    if agency_code:
+        agency = agency_by_code(session, agency_code)
         subtree = list(session.scalars(select(Agency.id).where(
             Agency.path.startswith(agency.path))))
         if len(subtree) == 1 or for_count:
@@ -201,10 +205,14 @@ def _needs_certificate(f: DeviceFilter) -> bool:
     return f.expiring_within is not None or f.expired
 
 
-def _base(f: DeviceFilter, *, with_certificate: bool | None = None) -> Any:
+def _base(f: DeviceFilter, *, with_certificate: bool | None = None,
+          certificate_bound: Any = None) -> Any:
     """The device list's columns; ``with_certificate`` True keeps only devices with an active
-    certificate (inner join), False only those without, None both (the filter decides)."""
-    cert_join = and_(ActiveCert.device_id == Device.id, ActiveCert.status == "active")
+    certificate (inner join), False only those without, None both (the filter decides).
+    ``certificate_bound`` repeats a page's keyset bound on the certificates' side, so a merge
+    join starts its certificate scan at the page instead of at the first device."""
+    cert_join = and_(ActiveCert.device_id == Device.id, ActiveCert.status == "active",
+                     *(() if certificate_bound is None else (certificate_bound,)))
     stmt = select(
         Device.id, Device.serial, Device.kind, Device.status, Device.lock_count, Device.holder_id,
         Holder.full_name, Agency.code, Agency.name, ActiveCert.not_after, ActiveCert.serial,
@@ -250,8 +258,12 @@ def device_page(
     if sort == "expiry" and not _needs_certificate(f):
         raw = _expiry_rows(session, f, conds, after, limit + 1, descending)
     else:
-        raw = _rows(session, _base(f).where(*conds), _sort_columns(sort), after, limit + 1,
-                    descending)
+        bound = None
+        if sort == "id" and after is not None:
+            bound = ActiveCert.device_id < after[0] if descending else \
+                ActiveCert.device_id > after[0]
+        raw = _rows(session, _base(f, certificate_bound=bound).where(*conds),
+                    _sort_columns(sort), after, limit + 1, descending)
     make = DeviceRow._make
     rows = [make(r) for r in raw[:limit]]
     next_key = None

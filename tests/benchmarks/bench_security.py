@@ -199,7 +199,7 @@ def _timed(fn: Any, repeat: int) -> tuple[float, Any]:
 def bench_scoped(args: argparse.Namespace) -> None:
     from sqlalchemy import make_url
 
-    from inventory.fleet.queries import DeviceFilter, device_page, iter_devices
+    from inventory.fleet.queries import DeviceFilter, count_devices, device_page, iter_devices
     from inventory.register import operators
     from inventory.register.db import Register
 
@@ -222,13 +222,14 @@ def bench_scoped(args: argparse.Namespace) -> None:
                 first, page = _timed(lambda s=s, f=f: device_page(s, f, limit=50), args.repeat)
                 full, n = _timed(lambda s=s, f=f: sum(1 for _ in iter_devices(s, f)),
                                  max(1, args.repeat // 3))
-            rows[label] = (first, full, n, [r.serial for r in page.rows])
+                count, total = _timed(lambda s=s, f=f: count_devices(s, f), args.repeat)
+            rows[label] = (first, full, n, [r.serial for r in page.rows], count, total)
             print(f"  {label:15} first page {first * 1000:7.1f} ms   full result {full:6.2f} s "
-                  f"({n} devices)")
-        (f1, a1, n1, p1), (f2, a2, n2, p2) = rows.values()
-        assert n1 == n2 and p1 == p2, "the scoped login must see exactly the subtree"
-        print(f"  scoped / owner: first page {f2 / f1:4.2f}×, full result {a2 / a1:4.2f}× "
-              f"(load {_load()})")
+                  f"({n} devices)   count {count * 1000:6.1f} ms")
+        (f1, a1, n1, p1, c1, t1), (f2, a2, n2, p2, c2, t2) = rows.values()
+        assert n1 == n2 == t1 == t2 and p1 == p2, "the scoped login must see exactly the subtree"
+        print(f"  scoped / owner: first page {f2 / f1:4.2f}×, full result {a2 / a1:4.2f}×, "
+              f"count {c2 / c1:4.2f}× (load {_load()})")
     finally:
         scoped.dispose()
         with owner.session() as s:
