@@ -134,7 +134,7 @@ def db_backup(app: AppContext, target: Path) -> None:
 def db_restore(app: AppContext, source: Path, yes: bool) -> None:
     """Replace the register with a backup: the backup is checked first (a tokenfleet register
     of a known revision whose audit chain verifies), and the register it replaces is kept as
-    a backup beside it. Admins only (or the database owner)."""
+    a backup beside it. On PostgreSQL only the database owner may (it replaces every table)."""
     from inventory.register import audit, backup
 
     if not yes:
@@ -142,7 +142,7 @@ def db_restore(app: AppContext, source: Path, yes: bool) -> None:
                       f"with {source}?", abort=True)
     engine = app.engine(create=True)  # restoring may create the register it restores into
     try:
-        result = backup.restore(engine, source, actor=app.actor)
+        result = backup.restore(engine, source)
         with Register(engine).read() as session:
             verified = audit.verify(session)
     finally:

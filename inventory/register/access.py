@@ -41,7 +41,7 @@ OWNER = "owner"
 GROUP_PREFIX = "tokenfleet_"
 SCOPED_GROUP = "tokenfleet_scoped"
 
-ADMIN_ONLY = ("device.retire", "agency.", "operator.", "register.")
+ADMIN_ONLY = ("device.retire", "agency.", "operator.")
 POLLER_ACTIONS = ("device.lock", "device.pin_state", "certificate.seen", "unregistered.seen",
                   "unlock_case.open")
 # A scoped operator works inside its agency: the city's stock (devices without an agency) is

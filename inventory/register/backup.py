@@ -28,7 +28,6 @@ from inventory.register.errors import (
 from inventory.register.files import atomic_output
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-RESTORE_ACTION = "register.restore"
 
 
 def _pg_url(engine: Engine) -> str:
@@ -86,19 +85,19 @@ class RestoreResult:
     kept: Path | None  # the register as it was before, backed up beside it
 
 
-def restore(engine: Engine, source: Path, *, actor: str) -> RestoreResult:
+def restore(engine: Engine, source: Path) -> RestoreResult:
     """Replace the register with a backup made by :func:`backup` — only once the backup is
     known good: a tokenfleet register at a revision this version knows, whose audit chain
     verifies. The register it replaces is first backed up beside it (SQLite: beside the
-    register's file; PostgreSQL: beside the backup file). Admins only (or, on PostgreSQL, the
-    database owner)."""
+    register's file; PostgreSQL: beside the backup file). On PostgreSQL, the database owner's
+    work (``_require_restorer``)."""
     if not source.is_file():
         raise NotARegisterError(str(source), "no such file")
     if engine.dialect.name == "sqlite":
         revision, events = _check_sqlite_backup(source)
     else:
         revision, events = _check_pg_backup(engine, source)
-    _require_restorer(engine, actor)
+    _require_restorer(engine)
     kept = _keep_current(engine, source)
     if engine.dialect.name == "sqlite":
         src = sqlite3.connect(f"file:{quote(str(source.resolve()))}?mode=ro&immutable=1",
@@ -239,27 +238,21 @@ def _check_pg_backup(engine: Engine, source: Path) -> tuple[str, int]:
     return revision, events
 
 
-def _require_restorer(engine: Engine, actor: str) -> None:
-    """Restoring replaces everything, operators included: admins only.
-
-    The seam for the database roles (issue 12): on PostgreSQL the database owner may always
-    restore; otherwise the operators' roles decide (``access.require``), as for any action.
-    A register that cannot be read yet (new, damaged) has nobody to protect."""
+def _require_restorer(engine: Engine) -> None:
+    """Restoring replaces every table, operators and the audit trail included: on PostgreSQL
+    that is the database owner's work (``pg_restore --clean`` drops tables, which only their
+    owner may), refused to every other login before anything happens; the embedded register's
+    one desk may. A register that cannot be read yet (new, damaged) has nobody to protect."""
     from sqlalchemy.orm import Session
 
     from inventory.register import access
 
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql" and conn.exec_driver_sql(
-                "SELECT pg_get_userbyid(datdba) = session_user FROM pg_database "
-                "WHERE datname = current_database()").scalar():
+    with engine.connect() as conn, Session(conn) as session:
+        try:
+            access.identify(session)
+        except exc.DBAPIError:
             return
-        with Session(conn) as session:
-            try:
-                access.operators(session)
-            except exc.DBAPIError:
-                return
-            access.require(session, actor, RESTORE_ACTION)
+        access.require_role(session, doing="restore the register (it replaces every table)")
 
 
 def _keep_current(engine: Engine, source: Path) -> Path | None:
