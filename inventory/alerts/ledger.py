@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from inventory.alerts.rules import Alert, candidate_subjects
-from inventory.register import audit
+from inventory.register import access, audit
 from inventory.register.config import AlertSettings
 from inventory.register.errors import NotFoundError, ValidationError
 from inventory.register.models import AlertLedgerEntry, AlertRun, Device, utcnow
@@ -212,7 +212,9 @@ def finish_run(session: Session, run_id: int, outcome: str, counts: dict[str, An
                             finished_at=now or utcnow()))
     host = session.scalar(select(AlertRun.host).where(AlertRun.id == run_id))
     sent = counts.get("rows_sent", 0)
-    audit.record(session, actor=f"alerts@{host}", action="alert.run", entity_type="alert_run",
+    # The job's own login on PostgreSQL (the trail names who is connected), alerts@HOST on SQLite.
+    actor = access.service_actor(session, f"alerts@{host}")
+    audit.record(session, actor=actor, action="alert.run", entity_type="alert_run",
                  entity_id=run_id, summary=f"{outcome}: {sent} alert(s) sent",
                  after={"outcome": outcome, "counts": counts, "error": error}, occurred_at=now)
 

@@ -126,11 +126,17 @@ def check_claim(identity: Identity, claimed: str | None, how: str = "--actor ") 
     raise PermissionDeniedError(f"{where} {identity.name}; {how}{claimed.strip()} is not you")
 
 
-def station_actor(session: Session, station: str) -> str:
-    """The actor of a poller station's changes: its login on PostgreSQL (each station logs in
-    as its own role), ``poller@STATION`` on the embedded register."""
+def service_actor(session: Session, name: str) -> str:
+    """The actor of an unattended job's changes (``poller@STATION``, ``alerts@HOST``): its own
+    login on PostgreSQL (each station and job logs in as its own role: the trail names who is
+    connected), ``name`` on the embedded register."""
     identity = identify(session)
-    return identity.name if identity.enforced else f"poller@{station}"
+    return identity.name if identity.enforced else name
+
+
+def station_actor(session: Session, station: str) -> str:
+    """The actor of a poller station's changes (see :func:`service_actor`)."""
+    return service_actor(session, f"poller@{station}")
 
 
 def allowed(role: str | None, action: str) -> bool:

@@ -15,7 +15,7 @@ from inventory.cli import exit_codes
 from inventory.fleet import lifecycle
 from inventory.fleet.lifecycle import CertificateData
 from inventory.fleet.queries import get_device
-from inventory.register import seal
+from inventory.register import audit, seal
 from inventory.register.db import Register
 from inventory.register.models import AlertLedgerEntry, AlertRun
 
@@ -183,10 +183,14 @@ def test_digest_grouping_per_agency(alert_env, smtp_server, register, city: City
     assert "TOKEN-A1" in text and "TOKEN-B" in text
     assert text.index("TOKEN-B") < text.index("TOKEN-A1")  # 5 days left before 20
     # the managers' summary carries the audit chain's current seal; the agencies' do not
+    (line,) = [x for x in text.splitlines() if x.startswith(seal.PREFIX)]
+    sealed = seal.parse(line)
+    assert f"position={sealed.position} hash={sealed.hash}" in html
     with register.read() as s:
-        current = seal.current(s)
-    assert f"position={current.position} hash={current.hash}" in text
-    assert f"position={current.position} hash={current.hash}" in html
+        # taken as the run began: the run's own alert.run event comes after it
+        assert sealed.position == seal.current(s).position - 1
+        assert seal.at_position(s, sealed.position).hash == sealed.hash
+        assert audit.verify(s, seals=[sealed]).seals == 1
     assert "tokenfleet-seal" not in Mailbox.parts(digest_a)[0]
 
 
