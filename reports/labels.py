@@ -39,6 +39,7 @@ VI: dict[str, str] = {
     "seal": "Dấu niêm phong nhật ký kiểm toán cuối tháng (kiểm tra: tokenfleet audit verify "
             "--seal TỆP.xlsx)",
     "masked_note": "Số định danh cá nhân đã được che.",
+    "scope_note": "Chỉ gồm {agency} và các đơn vị trực thuộc (tài khoản {login}).",
     # summary
     "col.figure": "Chỉ tiêu",
     "col.this_month": "Tháng {month}",
@@ -119,6 +120,7 @@ EN: dict[str, str] = {
     "seal": "Audit trail seal at the month's end (check: tokenfleet audit verify --seal "
             "FILE.xlsx)",
     "masked_note": "National ID numbers are masked.",
+    "scope_note": "Covers only {agency} and the agencies under it (login {login}).",
     "col.figure": "Figure",
     "col.this_month": "{month}",
     "col.prev_month": "{month}",

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from inventory.register import seal
+from inventory.register import access, seal
 from inventory.register.config import Settings
 from inventory.register.db import Register
 from inventory.register.errors import TokenfleetError, ValidationError
@@ -148,8 +148,12 @@ def _build(register: Register, period: Period, target: Path, fmt: str, level: in
         agencies = AgencyResolver(session, at)
         maker = RowMaker(agencies, at, personal)
         tally = AgencyTally(agencies, level, at)
-        out: Any = (MonthlyWorkbook(target, labels, period, now, personal) if fmt == "xlsx"
-                    else MonthlyCsv(target))
+        # A scoped login (row-level security) sees its agency's subtree: every sheet says so.
+        identity = access.identify(session)
+        scope = (labels("scope_note", agency=identity.agency_code or "-", login=identity.name)
+                 if identity.scoped else None)
+        out: Any = (MonthlyWorkbook(target, labels, period, now, personal, scope)
+                    if fmt == "xlsx" else MonthlyCsv(target))
 
         # One pass over the month-end state feeds the Register sheet and the tally, and keeps
         # the two short lists (expiring soon, open cases) for their sheets: the state is the

@@ -43,9 +43,10 @@ def _header_footer(text: str) -> str:
 
 class MonthlyWorkbook:
     def __init__(self, path: Path, labels: Labels, period: Period, generated_at: datetime,
-                 personal_data: bool):
+                 personal_data: bool, scope: str | None = None):
         self.labels, self.period, self.generated_at = labels, period, generated_at
         self.personal_data = personal_data
+        self.scope = scope  # a scoped login's note: the report covers its subtree only
         self.file = GuardedFile(path)  # a full disk raises once, cleanly (files.GuardedFile)
         self.book = xlsxwriter.Workbook(self.file, {
             "constant_memory": True, "remove_timezone": True, "strings_to_formulas": False,
@@ -123,6 +124,8 @@ class MonthlyWorkbook:
         note = L("generated", at=L.datetime(self.generated_at))
         if not self.personal_data:
             note += "  " + L("masked_note")
+        if self.scope:
+            note += "  " + self.scope
         ws.write_string(2, 0, note, self.fmt["subtitle"])
 
     def _print_setup(self, ws: Worksheet, key: str, header_row: int = HEADER_ROW) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from inventory.register.errors import ConfigurationError, ValidationError
@@ -97,7 +97,14 @@ def current(session: Session, time: datetime | None = None) -> Seal:
 
 def as_of(session: Session, instant: datetime) -> Seal:
     """The seal of the chain as it stood at ``instant`` (a month's end): its last event that
-    occurred before then, labelled with that instant."""
+    occurred before then, labelled with that instant. On PostgreSQL it is read through
+    ``tokenfleet_chain_before`` (migration 0012), which sees the whole chain: a scoped login's
+    row-level security hides most events, and its report must carry the city's seal."""
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(text("SELECT seq, hash FROM tokenfleet_chain_before(:instant)"),
+                              {"instant": instant}).one_or_none()
+        position, digest = (row.seq, row.hash) if row else (0, GENESIS_HASH)
+        return Seal(position, digest, instant.replace(microsecond=0))
     position = session.scalar(select(func.max(Event.seq)).where(Event.occurred_at < instant))
     return at_position(session, position or 0, instant)
 

@@ -103,6 +103,16 @@ LANGUAGE sql STABLE AS $$
                        WHERE o.name = session_user::text AND o.active)
 $$;
 
+-- The chain's last position before an instant and its hash (a month's seal), whoever asks: a
+-- scoped login sees only part of the trail, but a seal is of the whole chain. It reveals
+-- nothing but a position and a hash.
+CREATE OR REPLACE FUNCTION tokenfleet_chain_before(p_instant timestamptz)
+RETURNS TABLE (seq integer, hash text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT e.seq, e.hash::text FROM public.events e
+    WHERE e.seq = (SELECT max(m.seq) FROM public.events m WHERE m.occurred_at < p_instant)
+$$;
+
 CREATE OR REPLACE FUNCTION tokenfleet_refuse_rewrite() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -239,7 +249,8 @@ BEGIN
 END $$;
 """
 
-FUNCTION_NAMES = ("tokenfleet_set_login(text, text, boolean, text)",
+FUNCTION_NAMES = ("tokenfleet_chain_before(timestamptz)",
+                  "tokenfleet_set_login(text, text, boolean, text)",
                   "tokenfleet_disable_login(text)", "tokenfleet_set_membership(text, text, boolean)",
                   "tokenfleet_manageable(text)", "tokenfleet_check_move()",
                   "tokenfleet_check_actor()", "tokenfleet_head_forward()",
@@ -299,6 +310,8 @@ def _grant() -> None:
                "FROM PUBLIC")
     op.execute("GRANT EXECUTE ON FUNCTION tokenfleet_set_login(text, text, boolean, text), "
                "tokenfleet_disable_login(text) TO tokenfleet_admin")
+    op.execute("REVOKE ALL ON FUNCTION tokenfleet_chain_before(timestamptz) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION tokenfleet_chain_before(timestamptz) TO {ALL_GROUPS}")
 
 
 def _row_security() -> None:

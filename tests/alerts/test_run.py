@@ -17,7 +17,8 @@ from inventory.fleet.lifecycle import CertificateData
 from inventory.fleet.queries import get_device
 from inventory.register import audit, seal
 from inventory.register.db import Register
-from inventory.register.models import AlertLedgerEntry, AlertRun
+from inventory.register.models import AlertLedgerEntry, AlertRun, Event
+from tests.conftest import PgLogins
 
 from .conftest import ACTOR, NOW, City, Mailbox, at, free_port, run_cli
 
@@ -335,3 +336,23 @@ def test_a_run_is_in_the_audit_trail_so_every_open_screen_learns_of_it(
     with register.read() as s:  # a dry run changes nothing, so it says nothing
         assert s.scalar(select(func.count()).select_from(Event)
                         .where(Event.action == "alert.run")) == 1
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_scoped_login_alerts_its_subtree_and_signs_the_run(alert_env: pytest.MonkeyPatch,
+                                                             smtp_server: tuple[Mailbox, int],
+                                                             register: Register, city: City,
+                                                             pg_logins: PgLogins) -> None:
+    mailbox, _ = smtp_server
+    olga = pg_logins.make("olga", "operator", agency="A")
+    alert_env.setenv("TOKENFLEET_DATABASE_URL", pg_logins.url_of(olga))
+    assert run_cli("alerts", "run", "--now", at(0)) == exit_codes.ALERTS_SENT
+    assert {m["To"] for m in mailbox.messages} == {"a@city.test", "boss@city.test"}
+    (summary,) = mailbox.to("boss@city.test")
+    text, _ = Mailbox.parts(summary)
+    assert city.dev_a in text and city.dev_b not in text  # B is outside her agency
+    assert seal.PREFIX in text
+    with register.read() as s:
+        run = s.scalar(select(Event).where(Event.action == "alert.run"))
+        assert run is not None and run.actor == olga  # her login, not alerts@HOST
+        assert audit.verify(s).events > 0
