@@ -241,6 +241,18 @@ def _refusal(err: exc.DBAPIError) -> PermissionDeniedError | None:
     return PermissionDeniedError(f"the database refused it: {reason}")
 
 
+def _who(engine: Engine) -> str:
+    """Who is connected, for a refusal (``vy (viewer)``), read on a connection of its own (the
+    refused statement's transaction is aborted); "this login" if even that fails."""
+    from inventory.register import access
+
+    try:
+        with Session(bind=engine) as session:
+            return access.identify(session).describe()
+    except exc.SQLAlchemyError:
+        return "this login"
+
+
 def is_embedded(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -326,8 +338,8 @@ class Register:
                     except exc.DBAPIError as err:
                         if _sqlstate(err) == INSUFFICIENT_PRIVILEGE:
                             raise PermissionDeniedError(
-                                "this login may only read the register (the database refused "
-                                "to let it append to the audit trail)") from err
+                                f"{_who(self.engine)} may only read the register (the database "
+                                "refused to let it append to the audit trail)") from err
                         raise
                 yield session
         except StaleDataError as err:

@@ -137,6 +137,13 @@ def test_the_app_refuses_what_the_role_may_not_do_and_names_the_login(
             assert [e.actor for e in s.scalars(select(Event).where(
                 Event.action == "device.lock"))] == [station]
             assert station.startswith("station_")
+        viewer = Register.open(pg_logins.url_of(pg_logins.make("vy", "viewer")))
+        try:  # a viewer's refusal names the login and its role
+            with pytest.raises(PermissionDeniedError, match=r"^vy_\w+ \(viewer\) may only "
+                               "read the register"), viewer.session() as s:
+                lifecycle.lock(s, get_device(s, "P1"), actor="x")
+        finally:
+            viewer.dispose()
     finally:
         olga.dispose()
         poller.dispose()
