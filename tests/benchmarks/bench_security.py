@@ -57,8 +57,10 @@ def _mods() -> dict[str, Any]:
     names = (("inventory.fleet.lifecycle", "inventory.fleet.queries", "inventory.register.db")
              if new else ("inventory.lifecycle", "inventory.queries", "inventory.db"))
     lifecycle, queries, db = (importlib.import_module(n) for n in names)
+    # database roles came with seals (issue 12): main before it has the layered layout too
+    roles = new and importlib.util.find_spec("inventory.register.seal") is not None
     return {"lifecycle": lifecycle, "get_device": queries.get_device, "Register": db.Register,
-            "make_engine": db.make_engine, "new": new}
+            "make_engine": db.make_engine, "new": new, "roles": roles}
 
 
 # --- moves -----------------------------------------------------------------------------------
@@ -81,7 +83,7 @@ def _worker_moves(url: str, seconds: float) -> dict[str, float]:
                 lifecycle.issue(s, d, holder, method="in_person", actor=owner)
     logins: list[str] = []
     postgres = url.startswith("postgresql")
-    if postgres and m["new"]:  # each desk logs in as its own operator
+    if postgres and m["roles"]:  # each desk logs in as its own operator
         from inventory.register import operators
 
         for w in range(8):
@@ -250,8 +252,10 @@ def _worker_old_verify(url: str) -> dict[str, float]:
     """The code before this work: its verify, on the same database (no revision check)."""
     from sqlalchemy.orm import Session
 
-    audit = importlib.import_module("inventory.audit")  # the old, flat layout
-    engine = importlib.import_module("inventory.db").make_engine(url)
+    layered = importlib.util.find_spec("inventory.register") is not None
+    audit = importlib.import_module("inventory.register.audit" if layered else "inventory.audit")
+    engine = importlib.import_module("inventory.register.db" if layered
+                                     else "inventory.db").make_engine(url)
     t0 = time.perf_counter()
     with Session(engine) as s:
         result = audit.verify(s)
