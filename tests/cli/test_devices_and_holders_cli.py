@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import make_url
+
+from inventory.register.access import os_user
 from inventory.register.db import Register
 from inventory.services import devices, holders
 from inventory.services.devices import DeviceRef
@@ -51,7 +54,9 @@ def test_unregistered_list_and_claim(register: Register, db_url: str,
             source="pcsc", reader="Virtual PCD 00 07", kind="usb_token", serial="8400000000000206",
             seen_at=datetime(2026, 11, 20, tzinfo=UTC), pin_tries_left=3,
             manufacturer="tokenfleet", model="emulated PIV token")], host="station-1")
-    cli = tokenfleet.on(db_url, actor="manager")
+    # the trail names who is connected: the login (PostgreSQL) or the OS user (SQLite)
+    me = make_url(db_url).username or os_user()
+    cli = tokenfleet.on(db_url, actor=me)
     (row,) = json.loads(cli("unregistered", "list", "--format", "json").out)
     assert (row["serial"], row["model"], row["host"], row["certificates"]) == (
         "8400000000000206", "emulated PIV token", "station-1", "")
@@ -60,4 +65,4 @@ def test_unregistered_list_and_claim(register: Register, db_url: str,
                          "0 certificate(s))" in out
     assert json.loads(cli("unregistered", "list", "--format", "json").out) == []
     detail = devices.device_detail(register, DeviceRef("8400000000000206"))
-    assert detail.status == "in_stock" and detail.history[-1].actor == "manager"
+    assert detail.status == "in_stock" and detail.history[-1].actor == me
