@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from inventory.cli import main
 from inventory.fleet import importing
 from inventory.fleet.queries import get_device
 from inventory.fleet.sheets import field_of
 from inventory.register.db import Register
 from inventory.register.errors import ImportFileError
 from inventory.register.models import Device, Event, Holder
+from tests.conftest import Tokenfleet
 
 
 def xlsx(path: Path, header: list[str], rows: list[list[object]], text_columns: str = ""
@@ -171,15 +171,14 @@ def test_sheets_utf16_tab_separated(register: Register, tmp_path: Path) -> None:
 
 
 def test_sheets_dry_run_prints_which_column_fed_which_field(
-        register: Register, db_url: str, tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        register: Register, db_url: str, tmp_path: Path, tokenfleet: Tokenfleet) -> None:
     path = xlsx(tmp_path / "m.xlsx", ["STT", "Họ và tên", "Đơn vị", "Số serial token",
                                       "Ngày hết hạn CTS", "Số điện thoại", "Điện thoại di động"],
                 [[1, "Lê An", "Sở Y tế", "T-1", datetime(2028, 1, 1), "0905", "0906"]],
                 text_columns="DFG")
     before = counts(register)
-    main(["--db", db_url, "import", str(path), "--dry-run"])
-    out = capsys.readouterr().out
+    code, out, _ = tokenfleet("--db", db_url, "import", str(path), "--dry-run")
+    assert code == 0
     assert "column A 'STT' (not read)" in out
     assert "column B 'Họ và tên' → holder" in out
     assert "column D 'Số serial token' → serial (kind usb_token unless a row says)" in out

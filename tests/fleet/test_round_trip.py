@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from inventory.cli import main
 from inventory.fleet import importing, lifecycle
 from inventory.fleet.importing import move_path
 from inventory.register.db import Register
 from inventory.register.models import Event, Holder
 from reports.register_export import export_register
+from tests.conftest import Tokenfleet, run_tokenfleet
 
 NAMES = ["Nguyễn Văn An", "Đặng Thị Bình", 'Lê "Bé" Ba', "O'Neil Tâm", "=1+1", "Phạm Văn Cường"]
 TEXTS = [None, "Chuyên viên", 'Trưởng phòng "Kế hoạch", Tài vụ', "-chief", "@SUM(1)",
@@ -90,10 +90,10 @@ def build(register: Register, hs: list[HolderSpec], ds: list[DeviceSpec]) -> Non
             device.lock_count += d.extra_locks
 
 
-def snapshot(url: str, capsys: pytest.CaptureFixture[str]) -> str:
-    capsys.readouterr()
-    main(["--db", url, "devices", "--format", "csv"])
-    return capsys.readouterr().out
+def snapshot(url: str) -> str:
+    code, out, _ = run_tokenfleet("--db", url, "devices", "--format", "csv")
+    assert code == 0
+    return out
 
 
 def events(register: Register) -> int:
@@ -138,7 +138,7 @@ def fresh_register(backend: str, template: Path, tmp_path: Path, pg: str | None
 @given(hs=holders, ds=devices)
 def test_default_export_round_trips_exactly(
         backend: str, hs: list[HolderSpec], ds: list[DeviceSpec], sqlite_template: Path,
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+        tmp_path: Path, request: pytest.FixtureRequest
         ) -> None:
     pg = None
     if backend == "postgresql":
@@ -150,7 +150,7 @@ def test_default_export_round_trips_exactly(
         register = Register.open(url)
         try:
             build(register, hs, ds)
-            before, chain = snapshot(url, capsys), events(register)
+            before, chain = snapshot(url), events(register)
             for suffix in (".xlsx", ".csv"):
                 path = tmp_path / f"export-{uuid.uuid4().hex[:8]}{suffix}"
                 export_register(register, path)  # ID numbers masked: the default
@@ -160,14 +160,13 @@ def test_default_export_round_trips_exactly(
                 assert changed == (0, 0, 0, 0, 0, []), (suffix, changed)
                 assert result.unchanged == len(ds)
                 assert events(register) == chain, suffix
-                assert snapshot(url, capsys) == before, suffix
+                assert snapshot(url) == before, suffix
         finally:
             register.dispose()
 
 
 def test_default_export_round_trips_same_name_holders(register: Register, tmp_path: Path,
-                                                      db_url: str,
-                                                      capsys: pytest.CaptureFixture[str]
+                                                      db_url: str, tokenfleet: Tokenfleet
                                                       ) -> None:
     """The case the issue met: two "Nguyễn Văn An" of one agency, IDs masked, different
     titles and phones — the import neither swaps their devices nor their details."""
@@ -180,13 +179,13 @@ def test_default_export_round_trips_same_name_holders(register: Register, tmp_pa
                                           national_id=f"00120300456{i}")
             device = lifecycle.add_device(s, kind="usb_token", serial=f"SN-{i}", actor="t")
             lifecycle.issue(s, device, holder, method="in_person", actor="t")
-    before, chain = snapshot(db_url, capsys), events(register)
+    before, chain = snapshot(db_url), events(register)
     path = tmp_path / "r.xlsx"
-    main(["--db", db_url, "export", str(path)])
-    main(["--db", db_url, "import", str(path)])
-    out = capsys.readouterr().out
+    assert tokenfleet("--db", db_url, "export", str(path)).code == 0
+    code, out, _ = tokenfleet("--db", db_url, "import", str(path))
+    assert code == 0
     assert "0 new devices, 0 updated, 2 unchanged" in out
-    assert snapshot(db_url, capsys) == before and events(register) == chain
+    assert snapshot(db_url) == before and events(register) == chain
     with register.read() as s:
         assert sorted(t or "" for t in s.scalars(select(Holder.title))) == ["Chuyên viên",
                                                                             "Kế toán"]

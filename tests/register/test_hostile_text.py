@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from inventory.cli import main
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import agency_by_code
 from inventory.register import checks
@@ -21,16 +20,7 @@ from inventory.register.db import Register
 from inventory.register.errors import DuplicateError, ValidationError
 from inventory.register.models import Certificate, Device, Event, Holder
 from inventory.register.text import terminal_safe
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import Tokenfleet
 
 
 def counts(register: Register) -> tuple[int, int, int]:
@@ -63,10 +53,10 @@ def url(register: Register, db_url: str) -> str:
     (["device", "add", "T2", "--manufacturer", "M" * 121], "at most 120 fit"),
 ])
 def test_lost_or_mangled_values_hostile_text_refused(url: str, register: Register,
-                                                      capsys: pytest.CaptureFixture[str],
+                                                      tokenfleet: Tokenfleet,
                                                       args: list[str], message: str) -> None:
     before = counts(register)
-    code, _, err = run(capsys, "--db", url, *args)
+    code, _, err = tokenfleet("--db", url, *args)
     assert code == 65 and message in err and err.count("\n") == 1, err
     assert counts(register) == before  # the register unchanged
 
@@ -104,17 +94,17 @@ def test_lost_or_mangled_values_kind_unknown_is_refused() -> None:
 
 
 def test_lost_or_mangled_values_serial_unique_across_kinds(url: str, register: Register,
-                                                          capsys: pytest.CaptureFixture[str]
+                                                          tokenfleet: Tokenfleet
                                                           ) -> None:
-    assert run(capsys, "--db", url, "device", "add", "S-1")[0] == 0
-    code, _, err = run(capsys, "--db", url, "device", "add", "S-1", "--kind", "pki_sim")
+    assert tokenfleet("--db", url, "device", "add", "S-1")[0] == 0
+    code, _, err = tokenfleet("--db", url, "device", "add", "S-1", "--kind", "pki_sim")
     assert code == 4 and "S-1 is already in the register (as a usb_token)" in err
     with register.read() as s:
         assert s.scalar(select(func.count()).select_from(Device)) == 1
 
 
 def test_lost_or_mangled_values_fingerprint_is_64_hex_digits(url: str, register: Register,
-                                                            capsys: pytest.CaptureFixture[str]
+                                                            tokenfleet: Tokenfleet
                                                             ) -> None:
     with register.session() as s:
         agency = agency_by_code(s, "STC")
@@ -123,10 +113,10 @@ def test_lost_or_mangled_values_fingerprint_is_64_hex_digits(url: str, register:
         lifecycle.issue(s, device, holder, method="in_person", actor="t")
     renew = ["--db", url, "device", "renew", "FP-1", "--cert-serial", "C2", "--not-before",
              "2026-01-01", "--not-after", "2029-01-01", "--fingerprint"]
-    code, _, err = run(capsys, *renew, "zz")
+    code, _, err = tokenfleet(*renew, "zz")
     assert code == 65 and "is not 64 hex digits" in err
     colon_hex = ":".join(["AB"] * 32)
-    assert run(capsys, *renew, colon_hex)[0] == 0
+    assert tokenfleet(*renew, colon_hex)[0] == 0
     with register.read() as s:
         stored = s.scalar(select(Certificate.fingerprint_sha256))
     assert stored == "ab" * 32

@@ -14,21 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from inventory.cli import main
 from inventory.register.db import Register
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, Tokenfleet
 
 TOKENFLEET = str(Path(sys.executable).with_name("tokenfleet"))
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _mount(point: Path, size: str) -> None:
@@ -70,8 +59,8 @@ def _one_line(err: str) -> None:
 @pytest.mark.parametrize("name", ["e.xlsx", "e.csv"])
 def test_tracebacks_instead_of_messages_export_on_a_full_disk(
         demo_register: Register, db_url: str, small_disk: Path, name: str,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "--db", db_url, "export", str(small_disk / name))
+        tokenfleet: Tokenfleet) -> None:
+    code, _, err = tokenfleet("--db", db_url, "export", str(small_disk / name))
     assert code == 74 and f"{small_disk / name}: cannot write: no space left" in err
     _one_line(err)
     assert os.listdir(small_disk) == []  # no partial file, no hidden temporary file
@@ -81,9 +70,9 @@ def test_tracebacks_instead_of_messages_export_on_a_full_disk(
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_tracebacks_instead_of_messages_report_on_a_full_disk(
         demo_register: Register, db_url: str, small_disk: Path, fmt: str,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        tokenfleet: Tokenfleet) -> None:
     target = small_disk / ("fleet.xlsx" if fmt == "xlsx" else "fleet")
-    code, _, err = run(capsys, "--db", db_url, "report", "monthly", "--month",
+    code, _, err = tokenfleet("--db", db_url, "report", "monthly", "--month",
                        f"{FIXED_NOW:%Y-%m}", "--format", fmt, "--output", str(target))
     assert code == 74 and "no space left" in err and str(target) in err
     _one_line(err)
@@ -93,9 +82,9 @@ def test_tracebacks_instead_of_messages_report_on_a_full_disk(
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_tracebacks_instead_of_messages_backup_on_a_full_disk(
         demo_register: Register, db_url: str, small_disk: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        tokenfleet: Tokenfleet) -> None:
     target = small_disk / "r.backup"
-    code, _, err = run(capsys, "--db", db_url, "db", "backup", str(target))
+    code, _, err = tokenfleet("--db", db_url, "db", "backup", str(target))
     assert code == 74 and f"{target}: cannot write: no space left" in err
     _one_line(err)
     assert os.listdir(small_disk) == []  # neither a partial backup nor its -journal
@@ -116,13 +105,13 @@ def test_tracebacks_instead_of_messages_csv_to_a_full_stdout(demo_register: Regi
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_tracebacks_instead_of_messages_read_only_target(demo_register: Register, db_url: str,
                                                          read_only_disk: Path,
-                                                         capsys: pytest.CaptureFixture[str]
+                                                         tokenfleet: Tokenfleet
                                                          ) -> None:
     _remount_read_only(read_only_disk)
     for args in (["export", str(read_only_disk / "e.xlsx")],
                  ["db", "backup", str(read_only_disk / "b.sqlite3")],
                  ["report", "monthly", "--output", str(read_only_disk / "r.xlsx")]):
-        code, _, err = run(capsys, "--db", db_url, *args)
+        code, _, err = tokenfleet("--db", db_url, *args)
         assert code == 73 and "read-only" in err and str(read_only_disk) in err, err
         _one_line(err)
 
@@ -149,43 +138,43 @@ def test_tracebacks_instead_of_messages_interrupted_export_leaves_no_temp_file(
 
 
 def test_silent_no_ops_explicit_register_that_does_not_exist(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path, tokenfleet: Tokenfleet,
         monkeypatch: pytest.MonkeyPatch) -> None:
     typo = tmp_path / "typo" / "dir" / "x.sqlite3"
     url = f"sqlite:///{typo}"
     for args in (["--db", url, "alerts", "run"], ["--db", url, "devices"],
                  ["--db", url, "db", "check"], ["--db", url, "db", "current"],
                  ["--db", url, "db", "backup", str(tmp_path / "b")]):
-        code, _, err = run(capsys, *args)
+        code, _, err = tokenfleet(*args)
         assert code == 78, (args, err)
         assert f"no register at {typo}; create it with `tokenfleet db upgrade`" in err
     monkeypatch.setenv("TOKENFLEET_DATABASE_URL", url)
-    code, _, err = run(capsys, "audit", "verify")
+    code, _, err = tokenfleet("audit", "verify")
     assert code == 78 and "no register at" in err
     assert not (tmp_path / "typo").exists()  # no folders, no empty register
     # an empty file is no register either
     empty = tmp_path / "empty.sqlite3"
     empty.touch()
-    code, _, err = run(capsys, "--db", f"sqlite:///{empty}", "devices")
+    code, _, err = tokenfleet("--db", f"sqlite:///{empty}", "devices")
     assert code == 78 and "no register at" in err
 
 
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["demo", "--devices", "5"]])
 def test_silent_no_ops_only_upgrade_and_demo_create_a_named_register(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+        tmp_path: Path, tokenfleet: Tokenfleet, command: list[str]) -> None:
     url = f"sqlite:///{tmp_path / 'new' / 'r.sqlite3'}"
-    assert run(capsys, "--db", url, *command)[0] == 0
-    assert run(capsys, "--db", url, "devices")[0] == 0
+    assert tokenfleet("--db", url, *command)[0] == 0
+    assert tokenfleet("--db", url, "devices")[0] == 0
 
 
 def test_silent_no_ops_read_only_register_can_be_read(
-        tmp_path: Path, read_only_disk: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, read_only_disk: Path, tokenfleet: Tokenfleet) -> None:
     url = f"sqlite:///{read_only_disk / 'r.sqlite3'}"
-    assert run(capsys, "--db", url, "demo", "--devices", "20")[0] == 0
+    assert tokenfleet("--db", url, "demo", "--devices", "20")[0] == 0
     _remount_read_only(read_only_disk)
-    code, out, err = run(capsys, "--db", url, "devices", "--format", "csv")
+    code, out, err = tokenfleet("--db", url, "devices", "--format", "csv")
     assert code == 0 and len(out.splitlines()) == 21, err
-    assert run(capsys, "--db", url, "audit", "verify")[0] == 0
-    code, _, err = run(capsys, "--db", url, "device", "add", "NEW-1")
+    assert tokenfleet("--db", url, "audit", "verify")[0] == 0
+    code, _, err = tokenfleet("--db", url, "device", "add", "NEW-1")
     assert code == 74 and "read-only" in err and str(read_only_disk / "r.sqlite3") in err
     _one_line(err)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from inventory.cli import main
 from inventory.register.db import Register
 from inventory.register.text import csv_safe, csv_unescape
+from tests.conftest import Tokenfleet
 
 from .test_output import HOSTILE, IN_MONTH, _add_hostile_holders
 
@@ -39,41 +39,32 @@ def _assert_safe(cells: list[str], expected: list[str]) -> None:
         assert "'" + value in cells, value
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    return code, capsys.readouterr().out
-
-
 def test_csv_output_writes_no_formulas_export(demo_register: Register, db_url: str,
                                               tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                              tokenfleet: Tokenfleet) -> None:
     serials = _add_hostile_holders(demo_register)
     out = tmp_path / "e.csv"
-    assert run(capsys, "--db", db_url, "export", str(out))[0] == 0
+    assert tokenfleet("--db", db_url, "export", str(out))[0] == 0
     _assert_safe(_cells(out), [*HOSTILE, *serials, "-chief"])
 
 
 def test_csv_output_writes_no_formulas_report_monthly(demo_register: Register, db_url: str,
                                                       tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]
+                                                      tokenfleet: Tokenfleet
                                                       ) -> None:
     serials = _add_hostile_holders(demo_register)
     folder = tmp_path / "csv"
     month = f"{IN_MONTH:%Y-%m}"
-    assert run(capsys, "--db", db_url, "report", "monthly", "--month", month, "--format", "csv",
+    assert tokenfleet("--db", db_url, "report", "monthly", "--month", month, "--format", "csv",
                "--output", str(folder))[0] == 0
     cells = [c for f in sorted(folder.glob("*.csv")) for c in _cells(f)]
     _assert_safe(cells, [*HOSTILE, *serials])
 
 
 def test_csv_output_writes_no_formulas_devices_list(demo_register: Register, db_url: str,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+                                                    tokenfleet: Tokenfleet) -> None:
     serials = _add_hostile_holders(demo_register)
-    code, out = run(capsys, "--db", db_url, "devices", "--search", "=EVIL", "--format", "csv")
+    code, out, _ = tokenfleet("--db", db_url, "devices", "--search", "=EVIL", "--format", "csv")
     cells = [c for row in csv.reader(io.StringIO(out)) for c in row]
     assert code == 0
     _assert_safe(cells, [*HOSTILE, *serials])
