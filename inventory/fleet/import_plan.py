@@ -12,15 +12,25 @@ The row types of an import (``ImportRow``) and the state machine's paths live he
 
 from __future__ import annotations
 
-import itertools
+import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 
 from inventory.fleet import lifecycle, unlock_cases
 from inventory.register import audit, checks
@@ -76,6 +86,37 @@ class ImportRow:
 
 
 
+@dataclass
+class CheckedRows:
+    """The file's good rows, column by column: ``values`` maps an ``ImportRow`` attribute to
+    one value per row (None where the row gives none); only the file's columns are there.
+    Checking and the "nothing changed" test work on whole columns; ``ImportRow`` objects are
+    made only for the rows the planner needs."""
+
+    lines: list[int] = field(default_factory=list)
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    kind_guess: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def column(self, name: str) -> list[Any] | None:
+        return self.values.get(name)
+
+    def rows(self, skip: set[int] | frozenset[int] = frozenset()) -> list[ImportRow]:
+        """The rows as ``ImportRow`` objects, but those at the positions in ``skip``."""
+        names = list(self.values)
+        columns = [self.values[n] for n in names]
+        out = []
+        for i, line in enumerate(self.lines):
+            if i in skip:
+                continue
+            row = ImportRow(line, **{n: c[i] for n, c in zip(names, columns, strict=True)})
+            row.kind_guess = self.kind_guess[i]
+            out.append(row)
+        return out
+
+
 # --- the state machine's paths ---------------------------------------------------------------
 
 def move_path(source: str, target: str) -> list[str] | None:
@@ -93,7 +134,6 @@ def move_path(source: str, target: str) -> list[str] | None:
     return None
 
 
-CHUNK = 10_000  # keys per IN look-up (SQLite allows 32,766 variables)
 BULK_MOVES = frozenset({"issue", "lock", "return_to_stock", "report_lost", "revoke", "retire"})
 # "unlock" and every move out of "locked" close the device's unlock case (found, or rebuilt from
 # its history): the lifecycle does those, after the bulk writes (imports rarely need them).
@@ -102,12 +142,6 @@ DEFAULT_VALIDITY = timedelta(days=3 * 365)
 TABLES: dict[str, Any] = {"agency": Agency, "holder": Holder, "device": Device,
                           "certificate": Certificate, "handover": Handover,
                           "unlock_case": UnlockCase}
-
-
-def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
-    it = iter(values)
-    while chunk := list(itertools.islice(it, CHUNK)):
-        yield chunk
 
 
 @dataclass
@@ -164,6 +198,14 @@ class Plan:
     problems: list[RowProblem] = field(default_factory=list)
     late_problems: list[RowProblem] = field(default_factory=list)
 
+    @property
+    def writes_nothing(self) -> bool:
+        """Every row is as the register holds it (a re-import): nothing to write, no lock."""
+        return not (self.events or self.tails or self.device_updates or self.new_devices
+                    or self.new_holders or self.new_agencies or self.new_certificates
+                    or self.superseded or self.revoked or self.handovers or self.unlock_cases
+                    or any(before != after for before, after in self.holder_changes.values()))
+
     def holder_events(self) -> list[PlannedEvent]:
         """holder.add / holder.change, one per holder, in the final state of the plan."""
         out = []
@@ -193,6 +235,8 @@ class Snapshot:
     by_national_id: dict[str, int]
     by_name_agency: dict[tuple[str, int], list[int]]
     max_ids: dict[str, int]
+    names_read: set[str] = field(default_factory=set)  # folded names looked up
+    folded: dict[str, str] = field(default_factory=dict)  # name → fold(name), as computed
 
 
 def _rows(conn: Connection, stmt: Any) -> list[dict[str, Any]]:
@@ -201,9 +245,34 @@ def _rows(conn: Connection, stmt: Any) -> list[dict[str, Any]]:
     return [dict(zip(keys, r, strict=True)) for r in result.all()]
 
 
-def read_snapshot(conn: Connection, rows: list[ImportRow]) -> Snapshot:
-    head = conn.execute(select(AuditHead.last_seq, AuditHead.last_hash)
-                        .where(AuditHead.id == 1)).one()
+def key_in(dialect: str, column: Any, values: Iterable[Any]) -> Any:
+    """``column IN (values)`` with every value in one parameter — a JSON array read by
+    ``json_each`` on SQLite, an array on PostgreSQL — so one statement, compiled once, looks up
+    any number of keys through the column's index (no chunks of a few thousand, no cost of
+    binding each value as a parameter of its own)."""
+    listed = sorted(values)
+    if dialect == "postgresql":
+        element = Integer() if column.type.python_type is int else String()
+        return column == any_(bindparam(None, listed, type_=ARRAY(element)))
+    return column.in_(select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(listed, ensure_ascii=False), type_=String))))
+
+
+DEVICE_COLUMNS = (Device.id, Device.kind, Device.serial, Device.status, Device.holder_id,
+                  Device.agency_id, Device.lock_count, Device.manufacturer, Device.model,
+                  Device.phone_number, Device.notes, Device.last_seen_at, Device.version)
+DEVICE_KEYS = tuple(c.key for c in DEVICE_COLUMNS)
+CERTIFICATE_COLUMNS = (Certificate.id, Certificate.serial, Certificate.not_before,
+                       Certificate.not_after)
+HOLDER_COLUMNS = (Holder.id, Holder.key, Holder.full_name, Holder.name_folded, Holder.title,
+                  Holder.agency_id, Holder.email, Holder.phone, Holder.national_id)
+HOLDER_KEYS = tuple(c.key for c in HOLDER_COLUMNS)
+
+
+def read_agencies(conn: Connection
+                  ) -> tuple[dict[int, dict[str, Any]], dict[str, int], dict[str, int]]:
+    """Every agency (a few thousand at most), by id, with its id by code and by folded name
+    (an active agency before a merged one of the same name)."""
     agencies = {a["id"]: a for a in _rows(conn, select(
         Agency.id, Agency.code, Agency.name, Agency.name_folded, Agency.active,
         Agency.merged_into_id).order_by(Agency.id))}
@@ -211,33 +280,72 @@ def read_snapshot(conn: Connection, rows: list[ImportRow]) -> Snapshot:
     by_name: dict[str, int] = {}
     for a in sorted(agencies.values(), key=lambda a: (not a["active"], a["id"])):
         by_name.setdefault(a["name_folded"], a["id"])
-    device_cols = (Device.id, Device.kind, Device.serial, Device.status, Device.holder_id,
-                   Device.agency_id, Device.lock_count, Device.manufacturer, Device.model,
-                   Device.phone_number, Device.notes, Device.last_seen_at, Device.version)
+    return agencies, by_code, by_name
+
+
+def agency_named(agencies: dict[int, dict[str, Any]], by_code: dict[str, int],
+                 by_name: dict[str, int], code: str | None, folded_name: str | None
+                 ) -> int | None:
+    """The agency a row names (by code, else by folded name; an agency since merged gives its
+    successor), or None when the register has none of that code or name."""
+    aid = by_code.get(code) if code else None
+    if aid is None and folded_name and not code:
+        aid = by_name.get(folded_name)
+    if aid is None:
+        return None
+    seen = set()
+    while (merged := agencies.get(aid, {}).get("merged_into_id")) and aid not in seen:
+        seen.add(aid)
+        aid = merged  # an old sheet names an agency since merged: its successor
+    return aid
+
+
+def read_snapshot(conn: Connection, rows: list[ImportRow]) -> Snapshot:
+    """What the register holds for the file's keys, in a few set-based statements: the
+    devices the file names with their active certificates (one statement), the holders those
+    devices are with (one), the holders the file names by key or ID number that are not among
+    them (one, often empty), and by name only those rows that must be matched by name (one,
+    often empty). Only the columns the plan compares are read."""
+    head = conn.execute(select(AuditHead.last_seq, AuditHead.last_hash)
+                        .where(AuditHead.id == 1)).one()
+    agencies, by_code, by_name = read_agencies(conn)
+    dialect = conn.dialect.name
     devices: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(r.serial for r in rows):
-        for d in _rows(conn, select(*device_cols).where(Device.serial.in_(chunk))):
-            devices.setdefault(d["serial"], d)
     certificates: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(d["id"] for d in devices.values()):
-        for c in _rows(conn, select(Certificate.id, Certificate.device_id, Certificate.serial,
-                                    Certificate.not_before, Certificate.not_after)
-                       .where(Certificate.device_id.in_(chunk), Certificate.status == "active")
-                       .order_by(Certificate.id)):
-            certificates[c["device_id"]] = c
-    holder_cols = (Holder.id, Holder.key, Holder.full_name, Holder.name_folded, Holder.title,
-                   Holder.agency_id, Holder.email, Holder.phone, Holder.national_id)
+    stmt = (select(*DEVICE_COLUMNS, *CERTIFICATE_COLUMNS)
+            .outerjoin(Certificate, (Certificate.device_id == Device.id)
+                       & (Certificate.status == "active"))
+            .where(key_in(dialect, Device.serial, {r.serial for r in rows})))
+    width = len(DEVICE_COLUMNS)
+    for r in conn.execute(stmt):
+        device = devices.get(r[2])
+        if device is None:
+            device = devices[r[2]] = dict(zip(DEVICE_KEYS, r[:width], strict=True))
+        if r[width] is not None:  # the active certificate (the newest, should there be two)
+            active = certificates.get(device["id"])
+            if active is None or active["id"] < r[width]:
+                certificates[device["id"]] = {
+                    "id": r[width], "device_id": device["id"], "serial": r[width + 1],
+                    "not_before": r[width + 2], "not_after": r[width + 3]}
     holders: dict[int, dict[str, Any]] = {}
-    lookups: list[tuple[Any, Iterable[Any]]] = [
-        (Holder.key, {r.holder_key for r in rows if r.holder_key}),
-        (Holder.national_id, {r.national_id for r in rows if r.national_id}),
-        (Holder.name_folded, {fold(r.holder) for r in rows if r.holder}),
-        (Holder.id, {d["holder_id"] for d in devices.values() if d["holder_id"]}),
-    ]
-    for column, values in lookups:
-        for chunk in _chunks(sorted(values)):
-            for h in _rows(conn, select(*holder_cols).where(column.in_(chunk))):
-                holders[h["id"]] = h
+
+    def read_holders(column: Any, values: set[Any]) -> None:
+        if values:
+            for h in conn.execute(select(*HOLDER_COLUMNS).where(
+                    key_in(dialect, column, values))):
+                holders.setdefault(h[0], dict(zip(HOLDER_KEYS, h, strict=True)))
+
+    read_holders(Holder.id, {d["holder_id"] for d in devices.values() if d["holder_id"]})
+    keys = {h["key"] for h in holders.values()}
+    ids = {h["national_id"] for h in holders.values()}
+    read_holders(Holder.key, {r.holder_key for r in rows if r.holder_key} - keys)
+    read_holders(Holder.national_id, {r.national_id for r in rows if r.national_id} - ids)
+    # matched by name: a row without a key whose ID number (if any) names nobody yet
+    ids = {h["national_id"] for h in holders.values()}
+    folded = {r.holder: fold(r.holder) for r in rows if r.holder and not r.holder_key
+              and not (r.national_id and r.national_id in ids)}
+    names = set(folded.values())
+    read_holders(Holder.name_folded, names)
     by_name_agency: dict[tuple[str, int], list[int]] = {}
     for h in sorted(holders.values(), key=lambda h: h["id"]):
         by_name_agency.setdefault((h["name_folded"], h["agency_id"]), []).append(h["id"])
@@ -250,7 +358,7 @@ def read_snapshot(conn: Connection, rows: list[ImportRow]) -> Snapshot:
         by_key={h["key"]: h["id"] for h in holders.values() if h["key"]},
         by_national_id={h["national_id"]: h["id"] for h in holders.values()
                         if h["national_id"]},
-        by_name_agency=by_name_agency, max_ids=max_ids)
+        by_name_agency=by_name_agency, max_ids=max_ids, names_read=names, folded=folded)
 
 
 # --- ids -------------------------------------------------------------------------------------
@@ -297,29 +405,37 @@ class Planner:
         self.snap, self.plan, self.ids = snap, plan, ids
         self.codes = set(snap.by_code)
         self.holder_state: dict[int, dict[str, Any]] = {}  # holders as the plan leaves them
+        self.folded: dict[str, str] = snap.folded
 
     # agencies
-    def agency_id(self, row: ImportRow, staged: list[dict[str, Any]]) -> int:
+    def fold(self, text: str) -> str:
+        """``fold``, once per distinct text (agency names repeat on every row)."""
+        folded = self.folded.get(text)
+        if folded is None:
+            folded = self.folded[text] = fold(text)
+        return folded
+
+    def known_agency(self, row: ImportRow) -> int | None:
+        """The agency the row names (by code, else by name; an agency since merged gives its
+        successor), or None when the register has none of that code or name yet."""
         snap = self.snap
-        aid = snap.by_code.get(row.agency_code) if row.agency_code else None
-        if aid is None and row.agency and not row.agency_code:
-            aid = snap.by_name.get(fold(row.agency))
-        if aid is None:
-            if not row.agency:
-                raise _RowRefused(f"agency code {row.agency_code} is not in the register and "
-                                  "the row gives no agency name to create it")
-            code = row.agency_code or self._new_code(row.agency)
-            aid = self.ids.take("agency")
-            staged.append({"id": aid, "code": code, "name": row.agency,
-                           "name_folded": fold(row.agency), "kind": "other", "parent_id": None,
-                           "path": f"/{aid}/", "level": 0, "active": True,
-                           "merged_into_id": None, "contact_email": None,
-                           "created_at": self.plan.now})
+        return agency_named(snap.agencies, snap.by_code, snap.by_name, row.agency_code,
+                            self.fold(row.agency) if row.agency else None)
+
+    def agency_id(self, row: ImportRow, staged: list[dict[str, Any]]) -> int:
+        aid = self.known_agency(row)
+        if aid is not None:
             return aid
-        seen = set()
-        while (merged := snap.agencies.get(aid, {}).get("merged_into_id")) and aid not in seen:
-            seen.add(aid)
-            aid = merged  # an old sheet names an agency since merged: its successor
+        if not row.agency:
+            raise _RowRefused(f"agency code {row.agency_code} is not in the register and "
+                              "the row gives no agency name to create it")
+        code = row.agency_code or self._new_code(row.agency)
+        aid = self.ids.take("agency")
+        staged.append({"id": aid, "code": code, "name": row.agency,
+                       "name_folded": self.fold(row.agency), "kind": "other",
+                       "parent_id": None, "path": f"/{aid}/", "level": 0, "active": True,
+                       "merged_into_id": None, "contact_email": None,
+                       "created_at": self.plan.now})
         return aid
 
     def _new_code(self, name: str) -> str:
@@ -337,11 +453,11 @@ class Planner:
                 "key": h["key"]}
         return self.holder_state[hid]
 
-    def holder_id(self, row: ImportRow, agency_id: int, device: dict[str, Any] | None,
-                  staged: dict[str, Any]) -> int:
+    def known_holder(self, row: ImportRow, agency_id: int, device: dict[str, Any] | None
+                     ) -> int | None:
         """The row's holder: by key, by national ID, else by name within the agency (the
         device's current holder first; a masked ID's last digits tell same-name holders
-        apart). A holder named nowhere yet is new."""
+        apart); None when the register (and the plan so far) has nobody the row names."""
         assert row.holder is not None
         snap = self.snap
         hid = None
@@ -350,7 +466,7 @@ class Planner:
         if hid is None and row.national_id:
             hid = snap.by_national_id.get(row.national_id)
         if hid is None and not row.holder_key:
-            folded = fold(row.holder)
+            folded = self.fold(row.holder)
             candidates = [h for h in snap.by_name_agency.get((folded, agency_id), [])
                           if not (row.national_id and self._state(h)["national_id"])]
             if row.national_id_tail:
@@ -366,10 +482,18 @@ class Planner:
                 raise _RowRefused(
                     f"serial {row.serial}: {len(candidates)} holders are named {row.holder} in "
                     "this agency: add the holder_key (or national ID) column to tell them apart")
+        return hid
+
+    def holder_id(self, row: ImportRow, agency_id: int, device: dict[str, Any] | None,
+                  staged: dict[str, Any]) -> int:
+        """The row's holder (``known_holder``); a holder named nowhere yet is new."""
+        assert row.holder is not None
+        snap = self.snap
+        hid = self.known_holder(row, agency_id, device)
         if hid is None:
             hid = self.ids.take("holder")
             staged["new"] = {"id": hid, "key": row.holder_key or new_holder_key(),
-                             "full_name": row.holder, "name_folded": fold(row.holder),
+                             "full_name": row.holder, "name_folded": self.fold(row.holder),
                              "title": row.title, "agency_id": agency_id, "email": row.email,
                              "phone": row.phone, "national_id": row.national_id,
                              "created_at": self.plan.now}
@@ -392,10 +516,60 @@ class Planner:
 
     # one row
     def row(self, row: ImportRow) -> None:
+        device = self.snap.devices.get(row.serial)
+        if device is not None and self._unchanged(row, device):
+            self.plan.outcomes[row.line] = "unchanged"
+            return
         try:
             self._row(row)
         except (_RowRefused, ValidationError) as err:
             self.plan.problems.append(RowProblem(row.line, str(err)))
+
+    def _unchanged(self, row: ImportRow, device: dict[str, Any]) -> bool:
+        """Whether the row asks for nothing its device, holder and certificate do not already
+        hold (the register as the plan leaves it so far): most rows of a re-import, settled by
+        comparing values, without building the changes. Only ever sure: anything else — a
+        value that differs or differs only by normalising, a row to refuse — is False and
+        ``_row`` decides."""
+        if row.kind is not None and row.kind != device["kind"]:
+            return False
+        start = device["status"]
+        holder_id = None
+        if row.holder:
+            agency_id = self.known_agency(row)
+            if agency_id is None:
+                return False
+            try:
+                holder_id = self.known_holder(row, agency_id, device)
+            except _RowRefused:
+                return False
+            if holder_id is None or holder_id != device["holder_id"]:
+                return False
+            holder = self.holder_state.get(holder_id) or self.snap.holders[holder_id]
+            if holder["agency_id"] != agency_id or holder["full_name"] != row.holder \
+                    or (row.title is not None and holder["title"] != row.title) \
+                    or (row.email is not None and holder["email"] != row.email) \
+                    or (row.phone is not None and holder["phone"] != row.phone) \
+                    or (row.national_id is not None
+                        and holder["national_id"] != row.national_id):
+                return False
+        target = row.status or ("issued" if holder_id and start == "in_stock" else start)
+        if target != start:
+            return False
+        if (row.manufacturer is not None and device["manufacturer"] != row.manufacturer) \
+                or (row.model is not None and device["model"] != row.model) \
+                or (row.phone_number is not None
+                    and device["phone_number"] != row.phone_number) \
+                or (row.notes is not None and device["notes"] != row.notes):
+            return False
+        if row.not_after is not None and start in lifecycle.CERTIFICATE_STATES and \
+                not self._same_certificate(row, self.snap.certificates.get(device["id"])):
+            return False
+        if row.lock_count is not None and row.lock_count > device["lock_count"]:
+            return False
+        return not (row.last_seen_at is not None and (
+            device["last_seen_at"] is None
+            or row.last_seen_at > device["last_seen_at"] + SAME_TIME))
 
     def _row(self, row: ImportRow) -> None:
         plan, snap = self.plan, self.snap
@@ -609,17 +783,22 @@ class Planner:
         self.holder_state[hid] = new_state
         return True
 
+    @staticmethod
+    def _same_certificate(row: ImportRow, active: dict[str, Any] | None) -> bool:
+        """Whether the row's certificate dates (and serial, if given) are the active one's."""
+        assert row.not_after is not None
+        return active is not None and abs(active["not_after"] - row.not_after) < SAME_TIME \
+            and (row.certificate_serial is None
+                 or row.certificate_serial == active["serial"]) \
+            and (row.not_before is None
+                 or abs(active["not_before"] - row.not_before) < SAME_TIME)
+
     def _certificate(self, row: ImportRow, did: int, device: dict[str, Any] | None,
                      state: dict[str, Any]) -> tuple[list[PlannedEvent], dict[str, Any] | None]:
         assert row.not_after is not None
         active = self.snap.certificates.get(did) if device else None
-        if active is not None:
-            same = abs(active["not_after"] - row.not_after) < SAME_TIME and (
-                row.certificate_serial is None or row.certificate_serial == active["serial"]) \
-                and (row.not_before is None
-                     or abs(active["not_before"] - row.not_before) < SAME_TIME)
-            if same:
-                return [], None
+        if self._same_certificate(row, active):
+            return [], None
         serial = row.certificate_serial or f"(imported {row.serial})"
         not_before = row.not_before or row.not_after - DEFAULT_VALIDITY
         lifecycle.check_certificate(lifecycle.CertificateData(serial, not_before, row.not_after))
@@ -668,7 +847,7 @@ def _plan_on(conn: Connection, rows: list[ImportRow], *, actor: str, dry_run: bo
     plan.serials = {r.serial for r in rows}
     plan.holder_keys = {r.holder_key for r in rows if r.holder_key}
     plan.national_ids = {r.national_id for r in rows if r.national_id}
-    plan.holder_names = {fold(r.holder) for r in rows if r.holder}
+    plan.holder_names = snap.names_read
     plan.events[:0] = [
         PlannedEvent("agency.add", "agency", a["id"], None, None, None,
                      {"code": a["code"], "name": a["name"], "parent_id": None})

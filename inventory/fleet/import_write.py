@@ -74,7 +74,7 @@ def write(register: Register, rows: list[ImportRow], *, actor: str, skip_invalid
     with problems (and not ``skip_invalid``) is returned unwritten."""
     for attempt in range(1, ATTEMPTS + 1):
         plan = make_plan(register, rows, actor=actor, dry_run=False, progress=progress)
-        if plan.problems and not skip_invalid:
+        if (plan.problems and not skip_invalid) or plan.writes_nothing:
             return plan, attempt
         with register.engine.connect() as conn:
             try:

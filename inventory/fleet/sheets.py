@@ -258,7 +258,8 @@ def _read_workbook(path: Path) -> list[list[Any]]:
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(path))
-        return [list(r) for r in book.get_sheet_by_index(0).to_python(skip_empty_area=False)]
+        rows: list[list[Any]] = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        return rows  # already a list of lists: no copy
     except Exception as err:  # calamine raises its own error types
         raise ImportFileError(str(path), f"cannot read the workbook: {err}") from err
 

@@ -88,6 +88,17 @@ def text(value: Any, what: str, *, max_len: int | None = None, multiline: bool =
     return cleaned
 
 
+def already_clean(values: list[str], *, max_len: int | None) -> bool:
+    """Whether ``text`` would store every one of ``values`` (non-empty one-line strings) as it
+    is: one C-speed pass over a whole column of an import (its serials, names, ID numbers)
+    instead of a check per cell. Only ever sure: False means "check each value"."""
+    joined = "|".join(values)  # "|" neither composes with nor reorders around its neighbours
+    return (joined.isprintable() and "  " not in joined and "| " not in joined
+            and " |" not in joined and joined[:1] != " " and joined[-1:] != " "
+            and (joined.isascii() or unicodedata.is_normalized("NFC", joined))
+            and (max_len is None or max(map(len, values), default=0) <= max_len))
+
+
 def same_text(stored: str | None, incoming: str | None, *, multiline: bool = False) -> bool:
     """Whether a stored value equals an incoming checked one once both are normalised (values
     stored before these checks may hold NFD text or double spaces)."""
@@ -122,6 +133,11 @@ LABELS = {
     "certificate_serial": "certificate serial", "subject": "certificate subject",
     "issuer": "certificate issuer", "notes": "notes",
 }
+
+
+def field_size(name: str) -> int | None:
+    """How many characters a named field holds (``field`` refuses more)."""
+    return NOTES_MAX if name == "notes" else _SIZES.get(name)
 
 
 def field(name: str, value: Any, *, required: bool = False) -> str | None:
@@ -160,6 +176,15 @@ def national_id(value: Any) -> str:
                               "9 digits (CMND), written with the digits 0-9",
                               key="national_id_invalid", value=shown)
     return checked
+
+
+_NATIONAL_IDS = re.compile(r"(?:[0-9]{9}|[0-9]{12})(?:\|(?:[0-9]{9}|[0-9]{12}))*")
+
+
+def already_national_ids(values: list[str]) -> bool:
+    """Whether ``national_id`` would return every one of ``values`` as it is (a whole column
+    of an import at once)."""
+    return not values or bool(_NATIONAL_IDS.fullmatch("|".join(values)))
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
