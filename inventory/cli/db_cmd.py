@@ -121,9 +121,9 @@ def db_check(app: AppContext) -> None:
 def db_backup(app: AppContext, target: Path) -> None:
     """Back up the register while it is in use (SQLite: online backup API; PostgreSQL:
     pg_dump custom format)."""
-    from inventory.register import backup
+    from inventory.services import transfers
 
-    backup.backup(app.register().engine, target)
+    transfers.backup_register(app.register(), target)
     click.echo(f"backup written to {target}")
 
 
@@ -135,19 +135,17 @@ def db_restore(app: AppContext, source: Path, yes: bool) -> None:
     """Replace the register with a backup: the backup is checked first (a tokenfleet register
     of a known revision whose audit chain verifies), and the register it replaces is kept as
     a backup beside it. On PostgreSQL only the database owner may (it replaces every table)."""
-    from inventory.register import audit, backup
+    from inventory.services import transfers
 
     if not yes:
         click.confirm(f"Replace everything in {dbmod.safe_url(app.settings.database_url)} "
                       f"with {source}?", abort=True)
     engine = app.engine(create=True)  # restoring may create the register it restores into
     try:
-        result = backup.restore(engine, source)
-        with Register(engine).read() as session:
-            verified = audit.verify(session)
+        result = transfers.restore_register(engine, source)
     finally:
         engine.dispose()
     if result.kept:
         click.echo(f"the register as it was is kept in {result.kept}")
-    click.echo(f"restored from {source} (revision {result.revision}): {verified.events} audit "
+    click.echo(f"restored from {source} (revision {result.revision}): {result.events} audit "
                "events, chain intact")

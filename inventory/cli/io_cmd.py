@@ -12,6 +12,7 @@ import click
 
 from inventory.cli.context import AppContext, pass_app
 from inventory.fleet import importing
+from inventory.services import transfers
 
 
 def register(cli: click.Group) -> None:
@@ -29,8 +30,9 @@ def register(cli: click.Group) -> None:
 def import_cmd(app: AppContext, path: Path, dry_run: bool, skip_invalid: bool) -> None:
     """Import devices from .xlsx or .csv (our export, or agencies' own sheets)."""
     with _progress() as progress:
-        result = importing.import_file(app.register(), path, actor=app.actor, dry_run=dry_run,
-                                       skip_invalid=skip_invalid, progress=progress)
+        result = transfers.import_sheet(app.register(), path, actor=app.actor,
+                                        dry_run=dry_run, skip_invalid=skip_invalid,
+                                        progress=progress)
     if dry_run:
         for use in result.columns:
             click.echo(f"{path}: {use}")

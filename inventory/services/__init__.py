@@ -18,6 +18,7 @@ parses input and shows results. The conventions, after cosmicpython's service la
     dashboard      the dashboard's figures and this month's events
     alerts         the alert ledger, the job's heartbeat, acknowledge and snooze
     unregistered   devices pollers saw that the register does not know; claim one
+    transfers      import a sheet, back up, restore
 
 Reports (``reports``) and the TUI sit above this layer, the CLI on top (``docs/architecture.md``).
 """

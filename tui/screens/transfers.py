@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, Static
 
-from inventory.fleet.importing import import_file
 from inventory.register.errors import TokenfleetError
+from inventory.services import transfers
 
 from ..bindings import localise_bindings
 from ..context import ctx
@@ -65,7 +65,8 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
         try:
             if key == "import":
                 dry = self.query_one("#import-dry-run", Checkbox).value
-                result = import_file(c.register, Path(path), actor=c.actor, dry_run=dry)
+                result = transfers.import_sheet(c.register, Path(path), actor=c.actor,
+                                                 dry_run=dry)
                 summary = ", ".join(t(f"io.result.{k}", n=t.number(v))
                                     for k, v in vars(result).items() if isinstance(v, int))
                 message = t("io.import_done", path=path, summary=summary)
