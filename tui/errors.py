@@ -22,6 +22,7 @@ from inventory.register.errors import TokenfleetError
 
 from .context import ctx
 from .i18n import Labels
+from .safe import plain
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box", classes="modal-box"):
             yield Label(self.error_title, id="error-title", classes="modal-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Static(plain(self.message), id="error-message", markup=False)
             yield Button(ctx(self).labels("error.close"), id="error-close", variant="error")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -31,6 +31,7 @@ from inventory.services.unregistered import claim_device
 from ..actions import DESTRUCTIVE
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import plain
 from ..widgets.holder_picker import HolderPicker
 from .confirm import ConfirmModal
 
@@ -197,7 +198,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
 
     def show_refusal(self, message: str) -> None:
         error = self.query_one("#form-error", Static)
-        error.update(message)
+        error.update(plain(message))
         error.add_class("shown")
 
     # ------------------------------------------------------------------ workers
@@ -252,7 +253,7 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
                  after=t(f"device_status.{moved.after}"))
 
     def _done(self, result: str) -> None:
-        self.app.notify(result)
+        self.app.notify(plain(result), markup=False)
         self.dismiss(result)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-load")

@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from ..actions import ACTION_KEYS
 from ..context import ctx
+from ..safe import cell
 
 
 class ActionMenu(ModalScreen[str | None]):
@@ -23,8 +24,8 @@ class ActionMenu(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         t = ctx(self).labels
         with Vertical(id="menu-box", classes="modal-box"):
-            yield Label(f"{t('nav.actions')} — {self.serial}", classes="modal-title")
-            yield OptionList(*(Option(f"[{ACTION_KEYS[a]}] {t(f'device_action.{a}')}", id=a)
+            yield Label(cell(f"{t('nav.actions')} — {self.serial}"), classes="modal-title")
+            yield OptionList(*(Option(cell(f"[{ACTION_KEYS[a]}] {t(f'device_action.{a}')}"), id=a)
                                for a in self.actions), id="action-options")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

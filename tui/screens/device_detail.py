@@ -16,6 +16,7 @@ from ..actions import offered_actions
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cell, cells, plain
 from .action_form import DeviceTarget
 from .device_actions import ACTION_BINDINGS, DeviceActions
 
@@ -74,7 +75,7 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
         self.detail = d
         t = ctx(self).labels
         none = t("detail.none")
-        self.sub_title = t("detail.title", serial=d.serial)
+        self.sub_title = plain(t("detail.title", serial=d.serial))
         holder = d.holder
         agency = d.agency
         lines = [
@@ -98,7 +99,7 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
             lines.insert(2, (t("detail.phone"), d.phone_number))
         width = max(len(k) for k, _ in lines)
         summary = self.query_one("#detail-summary", Static)
-        summary.update("\n".join(f"{k.ljust(width)}  {v}" for k, v in lines))
+        summary.update(cell("\n".join(f"{k.ljust(width)}  {v}" for k, v in lines)))
         rows: dict[str, list[tuple[str, ...]]] = {
             "certificates": [(c.serial, t.term("certificate_status", c.status),
                               t.date(c.not_before), t.date(c.not_after), c.subject or "")
@@ -114,7 +115,7 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
         for key, values in rows.items():
             table = self.query_one(f"#detail-{key}", DataTable)
             table.clear()
-            table.add_rows(values)
+            table.add_rows([cells(*v) for v in values])
 
     def current_target(self) -> DeviceTarget | None:
         d = self.detail

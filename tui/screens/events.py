@@ -13,6 +13,7 @@ from inventory.services.dashboard import EventRow, events_since, month_start
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cells
 
 
 class EventsScreen(ShowsWorkerErrors, Screen[None]):
@@ -49,5 +50,5 @@ class EventsScreen(ShowsWorkerErrors, Screen[None]):
         t = ctx(self).labels
         table = self.query_one(DataTable)
         table.clear()
-        table.add_rows([(t.datetime(r.occurred_at), r.actor, r.serial or "",
-                         t.note(r.action, r.summary)) for r in rows])
+        table.add_rows([cells(t.datetime(r.occurred_at), r.actor, r.serial,
+                               t.note(r.action, r.summary)) for r in rows])

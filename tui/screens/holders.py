@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +27,7 @@ from inventory.services.holders import (
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cell, cells
 from ..widgets.device_table import DeviceTable
 
 
@@ -72,11 +74,11 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         top = agency_children(register, None)
         self.app.call_from_thread(self._fill_root, counts, top)
 
-    def _label(self, a: AgencyNode) -> str:
+    def _label(self, a: AgencyNode) -> Text:
         """The tree counts each agency's devices with its sub-agencies'; picking one shows its
         own count too (``tokenfleet agency list`` shows both)."""
         total = self.counts.get(a.id, DeviceCounts()).total
-        return f"{a.code} · {a.name} ({ctx(self).labels.number(total)})"
+        return cell(f"{a.code} · {a.name} ({ctx(self).labels.number(total)})")
 
     def _add_agency_nodes(self, node: TreeNode[AgencyNode | None], children: list[AgencyNode]
                       ) -> None:
@@ -107,9 +109,9 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         if a is not None:
             n = self.counts.get(a.id, DeviceCounts())
             t = ctx(self).labels
-            self.query_one("#holders-title", Label).update(t(
+            self.query_one("#holders-title", Label).update(cell(t(
                 "holders.of_agency", code=a.code, name=a.name, own=t.number(n.own),
-                total=t.number(n.total)))
+                total=t.number(n.total))))
             self.load_agency_holders(a.id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="holders")
@@ -148,7 +150,7 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         table = self.query_one("#holders", DataTable)
         table.clear()
         for h in rows:
-            table.add_row(h.full_name, h.title or "", h.agency_code, key=str(h.id))
+            table.add_row(*cells(h.full_name, h.title, h.agency_code), key=str(h.id))
         if rows:
             self.show_devices_of(rows[0])
 
@@ -164,7 +166,7 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         from ..widgets.device_table import Query
 
         self.query_one("#holder-devices-title", Label).update(
-            ctx(self).labels("holders.devices", name=holder.full_name))
+            cell(ctx(self).labels("holders.devices", name=holder.full_name)))
         self.query_one("#holder-devices", DeviceTable).load(
             Query(DeviceFilter(holder_id=holder.id, now=ctx(self).now())))
 

@@ -26,6 +26,7 @@ from inventory.register.errors import TokenfleetError
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import plain
 
 STEPS = ("submit", "complete", "reject", "cancel")
 
@@ -121,7 +122,7 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
                   for key, attached in detail.dossier]
         lines += ["", t("request.subscribers", n=len(detail.subscribers))]
         lines += [f"  {name}" for name in detail.subscribers]
-        self.query_one("#request-summary", Static).update("\n".join(lines))
+        self.query_one("#request-summary", Static).update(plain("\n".join(lines)))
         for step in STEPS:
             allowed = detail.state in requests.STEPS[step][0]
             self.query_one(f"#request-{step}", Button).disabled = not allowed
@@ -149,7 +150,7 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
 
     def show_refusal(self, message: str) -> None:
         error = self.query_one("#form-error", Static)
-        error.update(message)
+        error.update(plain(message))
         error.add_class("shown")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="request-step")
@@ -177,5 +178,5 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
     def _done(self, message: str) -> None:
         self.result = message
         self.query_one("#form-error", Static).remove_class("shown")
-        self.app.notify(message)
+        self.app.notify(plain(message), markup=False)
         self.load()

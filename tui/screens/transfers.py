@@ -20,6 +20,7 @@ from inventory.services import transfers
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import plain
 
 
 class TransfersScreen(ShowsWorkerErrors, Screen[None]):
@@ -90,5 +91,5 @@ class TransfersScreen(ShowsWorkerErrors, Screen[None]):
         bar = self.query_one(f"#{key}-progress", ProgressBar)
         bar.update(total=1, progress=1 if ok else 0)
         result = self.query_one(f"#{key}-result", Static)
-        result.update(message)
+        result.update(plain(message))
         result.set_class(not ok, "refused")

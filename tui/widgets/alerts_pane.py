@@ -26,6 +26,7 @@ from inventory.services.alerts import AlertRow
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cells, plain
 
 LIMIT = 300
 COLUMNS = ("col.alert", "col.state", "col.rule", "col.threshold", "col.serial",
@@ -73,16 +74,16 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
                           success=t.datetime(run.last_success_at) or t("desk.never"))
             if run.error:
                 heartbeat += f"\n{run.error}"
-        self.query_one("#alerts-run", Static).update(heartbeat)
+        self.query_one("#alerts-run", Static).update(plain(heartbeat))
         self.rows_shown = rows
         table = self.query_one("#alerts", DataTable)
         cursor = table.cursor_row
         table.clear()
         for r in rows:
-            table.add_row(f"#{r.id}", t(f"alert_state.{r.state}"), t(f"alert_rule.{r.rule}"),
-                          t.number(r.threshold), r.serial or "", r.recipient,
-                          t.number(r.attempts), t.datetime(r.sent_at),
-                          t.datetime(r.snoozed_until), key=str(r.id))
+            table.add_row(*cells(f"#{r.id}", t(f"alert_state.{r.state}"),
+                                 t(f"alert_rule.{r.rule}"), t.number(r.threshold), r.serial,
+                                 r.recipient, t.number(r.attempts), t.datetime(r.sent_at),
+                                 t.datetime(r.snoozed_until)), key=str(r.id))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
@@ -147,10 +148,10 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
 
     def _done(self, message: str) -> None:
         self.show_result(message, ok=True)
-        self.app.notify(message)
+        self.app.notify(plain(message), markup=False)
         self.reload()
 
     def show_result(self, message: str, ok: bool = True) -> None:
         result = self.query_one("#alerts-result", Static)
-        result.update(message)
+        result.update(plain(message))
         result.set_class(not ok, "refused")

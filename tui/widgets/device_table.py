@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from rich.text import Text
 from textual import events, work
 from textual.binding import Binding
 from textual.message import Message
@@ -28,6 +27,7 @@ from inventory.services.devices import count_devices, device_page
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cells as safe_cells
 
 WINDOW = 100
 STEP = 50
@@ -217,7 +217,7 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
                      labels.term("device_status", row.status), row.holder_name or "",
                      row.agency_code or "", labels.date(row.not_after),
                      labels.number(row.lock_count), labels.date(row.last_seen_at))
-            self.add_row(*(Text(c, style=style) for c in cells), key=str(row.id))
+            self.add_row(*safe_cells(*cells, style=style), key=str(row.id))
         if w.rows:
             self.move_cursor(row=max(0, min(w.cursor, len(w.rows) - 1)), animate=False)
         self._announce()

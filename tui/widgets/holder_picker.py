@@ -17,6 +17,7 @@ from inventory.services.holders import HolderRow, find_holders
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cell
 
 
 class HolderPicker(ShowsWorkerErrors, Vertical):
@@ -62,7 +63,7 @@ class HolderPicker(ShowsWorkerErrors, Vertical):
         self.found = rows
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(f"{h.full_name} — {h.title or ''} ({h.agency_code})",
+        options.add_options([Option(cell(f"{h.full_name} — {h.title or ''} ({h.agency_code})"),
                                     id=str(h.id)) for h in rows])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

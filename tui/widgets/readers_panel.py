@@ -24,6 +24,7 @@ from inventory.register.models import Device, UnregisteredDevice
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cells, plain
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         table.clear()
         t = ctx(self).labels
         for r in rows:
-            table.add_row(r.serial or "", t.term("device_kind", r.kind), t.datetime(r.seen_at),
-                          r.reader)
+            table.add_row(*cells(r.serial, t.term("device_kind", r.kind),
+                                 t.datetime(r.seen_at), r.reader))
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -194,13 +195,13 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         return rows
 
     def _message(self, text: str) -> None:
-        self.query_one("#readers-message", Static).update(text)
+        self.query_one("#readers-message", Static).update(plain(text))
 
     def _show(self, rows: list[CardRow], warnings: list[str]) -> None:
         self.rows = rows
         table = self.query_one("#readers-table", DataTable)
         table.clear()
         for r in rows:
-            table.add_row(r.reader, r.card, r.serial or "", r.device)
+            table.add_row(*cells(r.reader, r.card, r.serial, r.device))
         self._message("\n".join(warnings) if warnings else
                       ctx(self).labels("readers.title") + f": {len(rows)}")

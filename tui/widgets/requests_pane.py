@@ -21,6 +21,7 @@ from inventory.register.models import REQUEST_STATES
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cells
 
 LIMIT = 500
 COLUMNS = ("col.request", "col.request_kind", "col.state", "col.agency", "col.subscribers",
@@ -82,9 +83,11 @@ class RequestsPane(ShowsWorkerErrors, Vertical):
         for r in rows:
             missing = ", ".join(t.term("document", key)
                                 for key in r.missing_documents.split(", ") if key)
-            table.add_row(f"#{r.id}", t(f"request_kind.{r.kind}"), t(f"request_state.{r.state}"),
-                          r.agency_code, t.number(r.subscribers), r.external_ref or "",
-                          t.date(r.created_at), t.number(r.days_open), missing, key=str(r.id))
+            table.add_row(*cells(f"#{r.id}", t(f"request_kind.{r.kind}"),
+                                 t(f"request_state.{r.state}"), r.agency_code,
+                                 t.number(r.subscribers), r.external_ref,
+                                 t.date(r.created_at), t.number(r.days_open), missing),
+                          key=str(r.id))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 

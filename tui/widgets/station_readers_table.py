@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual import work
 from textual.widgets import DataTable
 
@@ -19,6 +18,7 @@ from inventory.readers.sync import StationReaderRow, station_readers
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cells as safe_cells
 
 REFRESH_SECONDS = 3.0
 COLUMNS = ("col.station", "col.reader", "col.card", "col.serial", "col.updated", "col.alive")
@@ -56,6 +56,6 @@ class StationReadersTable(ShowsWorkerErrors, DataTable[Any]):
             cells = (r.station, r.reader, card, r.serial or "",
                      t.datetime(r.updated_at, seconds=True),
                      t("stations.alive") if r.alive else t("stations.quiet"))
-            self.add_row(*(Text(c, style=style) for c in cells))
+            self.add_row(*safe_cells(*cells, style=style))
         if rows:
             self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)

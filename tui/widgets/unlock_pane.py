@@ -24,6 +24,7 @@ from inventory.register.errors import TokenfleetError
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
+from ..safe import cells, plain
 
 COLUMNS = ("col.case", "col.serial", "col.kind", "col.agency", "col.holder", "col.opened",
            "col.brought_by", "col.brought_at", "col.unlock_method", "col.closed", "col.days")
@@ -76,17 +77,19 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
                     n=t.number(f.unlocked), median=t.number(f.median_days),
                     p90=t.number(f.p90_days), max=t.number(f.max_days))
                   for f in reversed(figures)]
-        self.query_one("#unlock-figures", Static).update("\n".join(lines))
+        self.query_one("#unlock-figures", Static).update(plain("\n".join(lines)))
         self.rows_shown = rows
         table = self.query_one("#unlock-cases", DataTable)
         cursor = table.cursor_row
         table.clear()
         for r in rows:
-            table.add_row(f"#{r.id}", r.serial, t.term("device_kind", r.device_kind),
-                          r.agency_code or "", r.holder or "", t.datetime(r.opened_at),
-                          r.brought_by or "", t.datetime(r.brought_at),
-                          t.term("unlock_method", r.unlock_method), t.datetime(r.closed_at),
-                          t.number(r.days) if r.days is not None else "", key=str(r.id))
+            table.add_row(*cells(f"#{r.id}", r.serial, t.term("device_kind", r.device_kind),
+                                 r.agency_code, r.holder, t.datetime(r.opened_at),
+                                 r.brought_by, t.datetime(r.brought_at),
+                                 t.term("unlock_method", r.unlock_method),
+                                 t.datetime(r.closed_at),
+                                 t.number(r.days) if r.days is not None else ""),
+                          key=str(r.id))
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
@@ -127,10 +130,10 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
 
     def _done(self, message: str) -> None:
         self.show_result(message, ok=True)
-        self.app.notify(message)
+        self.app.notify(plain(message), markup=False)
         self.reload()
 
     def show_result(self, message: str, ok: bool = True) -> None:
         result = self.query_one("#unlock-result", Static)
-        result.update(message)
+        result.update(plain(message))
         result.set_class(not ok, "refused")
