@@ -51,10 +51,10 @@ async def test_find_her_token_report_it_lost_revoke_it_and_see_the_trail(demo_re
         assert app.screen is detail
         assert "Revoked" in str(detail.query_one("#detail-summary").render())
         history = detail.query_one("#detail-history")
-        actions = [history.get_row_at(i)[2] for i in range(history.row_count)]
+        actions = [str(history.get_row_at(i)[2]) for i in range(history.row_count)]
         assert actions[-2:] == ["Reported lost", "Revoked"]  # the events by name, not code
         certificates = detail.query_one("#detail-certificates")
-        assert "Revoked" in [certificates.get_row_at(i)[1]
+        assert "Revoked" in [str(certificates.get_row_at(i)[1])
                              for i in range(certificates.row_count)]
         await pilot.press("escape")
         await settle(pilot)
