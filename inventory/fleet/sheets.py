@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from inventory.register import checks
-from inventory.register.errors import ImportFileError, ValidationError
+from inventory.register.errors import ImportFileError, StorageIOError, ValidationError
 from inventory.register.text import csv_unescape, fold
 
 HEADER_SEARCH_ROWS = 20
@@ -223,10 +223,25 @@ def header_key(cell: Any) -> str | None:
     return field_of(cell)[0]
 
 
+def _readable(path: Path) -> None:
+    """Refuse a path that names no file, or one that cannot be read (one line naming it:
+    a missing file or a folder is bad input, 65; permission denied or a failing disk is an
+    I/O error, 74 — never "not an Excel workbook")."""
+    try:
+        with path.open("rb") as f:
+            f.read(1)
+    except FileNotFoundError as err:
+        raise ImportFileError(str(path), "no such file") from err
+    except IsADirectoryError as err:
+        raise ImportFileError(str(path), "is a folder, not a file") from err
+    except OSError as err:
+        raise StorageIOError(str(path), f"cannot be read: {(err.strerror or str(err)).lower()}"
+                             ) from err
+
+
 def read_table(path: Path) -> list[list[Any]]:
     """Every row of the first sheet (xlsx) or of the CSV file, as Python values, unmapped."""
-    if not path.exists():
-        raise ImportFileError(str(path), "no such file")
+    _readable(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_workbook(path)
@@ -239,8 +254,7 @@ def read_table(path: Path) -> list[list[Any]]:
 
 def read_sheet(path: Path) -> Sheet:
     """The first sheet of a workbook or a CSV file, its header found and its columns named."""
-    if not path.exists():
-        raise ImportFileError(str(path), "no such file")
+    _readable(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return map_columns(path, _read_workbook(path))
@@ -268,14 +282,17 @@ def _decode(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise ImportFileError(str(path), f"cannot be read: {err.strerror or err}") from err
+        raise StorageIOError(str(path), f"cannot be read: {(err.strerror or str(err)).lower()}"
+                             ) from err
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ImportFileError(str(path), "is not UTF-8 text (save the CSV as 'CSV UTF-8')") \
-            from err
+        # Windows-1252, Windows-1258 and the old TCVN3/VNI font encodings cannot be told apart
+        # byte for byte: guessing would store mangled names, so the file is refused
+        raise ImportFileError(str(path), "is not UTF-8 text: in Excel, save it as 'CSV UTF-8 "
+                              "(Comma delimited)' (or as .xlsx) and import that") from err
 
 
 def _parse(text: str, delimiter: str) -> Iterator[list[str]]:

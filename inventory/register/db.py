@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterator
@@ -263,6 +264,12 @@ def is_read_only(engine: Engine) -> bool:
     return is_embedded(engine) and database.startswith("file:") and "mode=ro" in database
 
 
+def _disk_full(error: BaseException | None) -> bool:
+    """SQLite's SQLITE_FULL (13), PostgreSQL's disk_full (53100)."""
+    return getattr(error, "sqlite_errorcode", None) == 13 \
+        or getattr(error, "sqlstate", None) == "53100"
+
+
 def where(engine: Engine) -> str:
     """The register's file (embedded) or its URL without password, for messages."""
     database = engine.url.database or ""
@@ -350,6 +357,8 @@ class Register:
             if "readonly database" in str(err.orig):
                 raise ReadOnlyRegisterError(where(self.engine), "the register cannot be "
                                             "written (read-only file or file system)") from err
+            if _disk_full(err.orig):  # nothing was written: the transaction is rolled back
+                raise os_error(OSError(errno.ENOSPC, "disk full"), where(self.engine)) from err
             raise DatabaseUnavailableError(f"database error: {err.orig}") from err
         except exc.DBAPIError as err:
             refusal = _refusal(err)

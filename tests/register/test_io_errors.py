@@ -178,3 +178,27 @@ def test_silent_no_ops_read_only_register_can_be_read(
     code, _, err = tokenfleet("--db", url, "device", "add", "NEW-1")
     assert code == 74 and "read-only" in err and str(read_only_disk / "r.sqlite3") in err
     _one_line(err)
+
+
+def test_tracebacks_instead_of_messages_import_onto_a_full_disk(
+        tmp_path: Path, tokenfleet: Tokenfleet) -> None:
+    """A register on a nearly full disk: the import fails in one line naming the register,
+    exit 74 (not "database unreachable"), and the register is as it was."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root (CI runs as root)")
+    point = tmp_path / "small"
+    _mount(point, "1500k")
+    try:
+        url = f"sqlite:///{point / 'r.sqlite3'}"
+        assert tokenfleet("--db", url, "db", "upgrade").code == 0
+        sheet = tmp_path / "big.csv"
+        sheet.write_text("serial,holder,agency\n" + "".join(
+            f"T-{i:06d},Nguyễn Văn {i:06d},Sở {i % 40}\n" for i in range(20_000)),
+            encoding="utf-8")
+        code, _, err = tokenfleet("--db", url, "import", str(sheet))
+        assert code == 74 and f"{point / 'r.sqlite3'}: cannot write: no space left" in err, err
+        _one_line(err)
+        code, out, _ = tokenfleet("--db", url, "devices", "--format", "csv")
+        assert code == 0 and out.count("\n") <= 1  # the header only: nothing was imported
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=False)
