@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from rich.text import Text
 from sqlalchemy import update
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, Tree
 
 from inventory.fleet import lifecycle
 from inventory.register.db import Register
@@ -61,10 +61,10 @@ async def test_lost_or_mangled_values_markup_and_escapes_show_as_text(
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, HoldersScreen)
-        tree_labels = [str(n.label) for n in screen.query_one("#agency-tree").root.children]
+        tree: Tree[object] = screen.query_one("#agency-tree", Tree)
+        tree_labels = [str(n.label) for n in tree.root.children]
         assert any("[b]Sở[/b] Tài chính" in label for label in tree_labels), tree_labels
-        screen.query_one("#agency-tree").select_node(
-            screen.query_one("#agency-tree").root.children[0])
+        tree.select_node(tree.root.children[0])
         await settle(pilot)
         cells = plain_cells(screen.query_one("#holders", DataTable))
         assert MARKUP in cells
