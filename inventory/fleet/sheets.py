@@ -285,7 +285,12 @@ def _decode(path: Path) -> str:
         raise StorageIOError(str(path), f"cannot be read: {(err.strerror or str(err)).lower()}"
                              ) from err
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16")
+        return _utf16(path, raw, "utf-16")
+    head = raw[:400]
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4 and not head[::2].count(0):
+        return _utf16(path, raw, "utf-16-le")  # "Unicode text" without its byte-order mark
+    if len(head) >= 4 and head[::2].count(0) > len(head) // 4 and not head[1::2].count(0):
+        return _utf16(path, raw, "utf-16-be")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -293,6 +298,14 @@ def _decode(path: Path) -> str:
         # byte for byte: guessing would store mangled names, so the file is refused
         raise ImportFileError(str(path), "is not UTF-8 text: in Excel, save it as 'CSV UTF-8 "
                               "(Comma delimited)' (or as .xlsx) and import that") from err
+
+
+def _utf16(path: Path, raw: bytes, codec: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as err:
+        raise ImportFileError(str(path), f"is not readable as UTF-16 text: {err.reason} at "
+                              f"byte {err.start}") from err
 
 
 def _parse(text: str, delimiter: str) -> Iterator[list[str]]:

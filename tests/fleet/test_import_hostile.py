@@ -66,3 +66,23 @@ def test_sheets_permission_denied_is_an_io_error_not_a_bad_workbook(tmp_path: Pa
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-16", "utf-8-sig", "utf-8"])
+def test_sheets_unicode_csv_with_or_without_byte_order_mark(
+        register: Register, tmp_path: Path, codec: str) -> None:
+    from inventory.fleet import importing
+
+    path = tmp_path / "u.csv"
+    path.write_bytes("Số serial;Họ và tên;Đơn vị\r\nU-1;Lê Văn An;Sở Y tế\r\n".encode(codec))
+    result = importing.import_file(register, path, actor="t")
+    assert (result.created, result.problems) == (1, [])
+    with register.read() as s:
+        assert s.scalar(select(Device.serial)) == "U-1"
+
+
+def test_sheets_a_truncated_utf16_csv_is_refused(register: Register, tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes("serial\r\nU-1\r\n".encode("utf-16")[:-1])
+    with pytest.raises(sheets.ImportFileError, match="not readable as UTF-16"):
+        sheets.read_sheet(path)
