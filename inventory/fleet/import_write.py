@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from inventory.fleet import lifecycle
 from inventory.fleet.import_plan import TABLES, ImportRow, Plan, Progress, make_plan
 from inventory.register import access, audit
-from inventory.register.db import Register
+from inventory.register.db import SQLITE_BULK_CACHE_KIB, SQLITE_CACHE_KIB, Register
 from inventory.register.errors import RowProblem, TokenfleetError
 from inventory.register.models import (
     Agency,
@@ -78,6 +78,7 @@ def write(register: Register, rows: list[ImportRow], *, actor: str, skip_invalid
             return plan, attempt
         with register.engine.connect() as conn:
             try:
+                _bulk_cache(conn, SQLITE_BULK_CACHE_KIB)
                 with conn.begin():
                     _stage(conn, plan)  # temporary tables only: no lock on the register
                 with register.session(conn) as session:
@@ -96,8 +97,20 @@ def write(register: Register, rows: list[ImportRow], *, actor: str, skip_invalid
                 continue
             finally:
                 _drop_staging(conn)
+                _bulk_cache(conn, SQLITE_CACHE_KIB)
         return plan, attempt
     raise AssertionError("unreachable: the last attempt writes or raises")  # pragma: no cover
+
+
+def _bulk_cache(conn: Connection, kib: int) -> None:
+    """SQLite: the page cache of the writer's connection (PERF: a big one halves the time
+    inserts into indexed tables take, which is the time the write lock is held); the pooled
+    connection goes back with the usual size."""
+    if conn.dialect.name == "sqlite":
+        if conn.in_transaction():
+            conn.rollback()
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{kib}")
+        conn.commit()
 
 
 # --- staging -----------------------------------------------------------------------------------
