@@ -41,7 +41,7 @@ from inventory.fleet.import_plan import (
     move_path,
 )
 from inventory.fleet.sheets import ColumnUse, Sheet, read_sheet, text_cell
-from inventory.register import checks, dates
+from inventory.register import access, checks, dates
 from inventory.register.db import Register
 from inventory.register.errors import ImportFileError, RowProblem, ValidationError
 
@@ -325,6 +325,8 @@ def _import_file(register: Register, path: Path, *, actor: str, dry_run: bool,
                               sorted(problems, key=lambda p: p.row))
     actor = checks.actor(actor)
     with register.read() as session:  # most rows of a re-import: no plan, no lock
+        if not dry_run:  # a viewer may not import, even a file that would change nothing
+            access.require(session, actor, "device.edit")
         same = import_same.unchanged_rows(session.connection(), checked) if checked else set()
     rows = checked.rows(skip=same)
     if not rows:
