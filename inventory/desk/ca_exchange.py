@@ -2,9 +2,13 @@
 
 The answer is a sheet (``.xlsx`` or ``.csv``) with one row per subscriber: the reference we sent
 in the intake export (``R<request>-<item>``) or the subscriber's national ID number, and for
-issuance and renewal the certificate (serial, validity) and the device serial. Every row is
-checked first; a row naming an unknown subscriber, or a request only partly answered, refuses the
-whole file with row numbers. Then all requests are completed in one transaction.
+issuance and renewal the certificate and the device serial. The certificate is best given as a
+file the CA sent (a "Tệp chứng thư" column naming it, relative to the sheet's folder): serial,
+issuer, subject, validity and fingerprint are then read from the certificate itself, and typed
+columns on the same row, if any, must agree with it. Without a file, the typed serial and
+validity are taken. Every row is checked first; a row naming an unknown subscriber, a
+certificate file that cannot be read, or a request only partly answered refuses the whole file
+with row numbers. Then all requests are completed in one transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.desk import requests as req_mod
-from inventory.fleet.lifecycle import CertificateData, check_national_id, mask_national_id
+from inventory.fleet.certificates import CertificateData, normalise_serial
+from inventory.fleet.lifecycle import check_national_id, mask_national_id
 from inventory.fleet.sheets import read_table
 from inventory.register.dates import cell_date
 from inventory.register.db import Register
@@ -45,6 +50,8 @@ ANSWER_ALIASES: dict[str, tuple[str, ...]] = {
     "device_serial": ("device serial", "serial thiet bi", "so serial token", "serial token",
                       "so serial thiet bi", "iccid"),
     "fingerprint_sha256": ("fingerprint", "sha256", "fingerprint sha256", "van tay"),
+    "certificate_file": ("certificate file", "cert file", "tep chung thu", "tep chung thu so",
+                         "file chung thu", "file chung thu so"),
 }
 _INDEX = {alias: key for key, aliases in ANSWER_ALIASES.items() for alias in aliases}
 _REF = re.compile(r"^R(\d+)-(\d+)$", re.IGNORECASE)
@@ -96,26 +103,52 @@ def _match(session: Session, row: AnswerRow, by_nid: dict[str, ServiceRequestIte
     return None
 
 
-def _answer(row: AnswerRow) -> str | None:
+def _answer(row: AnswerRow, folder: Path) -> str | None:
     v = row.values
     kind = row.item.request.kind if row.item else ""
     if kind not in ("new_issuance", "renewal"):
         return None
+    who = v.get("full_name") or v.get("ref")
+    if kind == "new_issuance" and not v.get("device_serial"):
+        return f"{who}: a new issuance needs the device serial"
     try:
         not_before = cell_date(v.get("not_before"), "valid-from date")
         not_after = cell_date(v.get("not_after"), "expiry date")
     except ValidationError as err:
         return str(err)
+    if name := v.get("certificate_file"):
+        return _from_file(row, folder / str(name), not_before, not_after)
     if not (v.get("certificate_serial") and not_before and not_after):
-        return (f"{v.get('full_name') or v.get('ref')}: a {kind} answer needs the certificate "
+        return (f"{who}: a {kind} answer needs the certificate file, or the certificate "
                 "serial, valid-from and expiry dates")
-    if kind == "new_issuance" and not v.get("device_serial"):
-        return f"{v.get('full_name') or v.get('ref')}: a new issuance needs the device serial"
     row.answer = req_mod.Answer(
         device_serial=v.get("device_serial"),
         certificate=CertificateData(serial=v["certificate_serial"], not_before=not_before,
                                     not_after=not_after,
                                     fingerprint_sha256=v.get("fingerprint_sha256")))
+    return None
+
+
+def _from_file(row: AnswerRow, path: Path, not_before: datetime | None,
+               not_after: datetime | None) -> str | None:
+    """The certificate read from the file the row names; typed columns must agree with it."""
+    v = row.values
+    try:
+        cert = CertificateData.from_file(path)
+    except TokenfleetError as err:
+        return str(err)
+    typed = v.get("certificate_serial")
+    if typed and normalise_serial(typed) != cert.serial:
+        return f"{path.name} holds certificate {cert.serial}, the sheet says {typed}"
+    for label, date_, actual in (("valid-from", not_before, cert.not_before),
+                                 ("expiry", not_after, cert.not_after)):
+        if date_ is not None and date_.date() != actual.date():
+            return (f"{path.name}: {label} date {actual:%d/%m/%Y} in the certificate, "
+                    f"{date_:%d/%m/%Y} in the sheet")
+    fp = v.get("fingerprint_sha256")
+    if fp and fp.lower().replace(":", "") != cert.fingerprint_sha256:
+        return f"{path.name}: its SHA-256 fingerprint is not the one in the sheet"
+    row.answer = req_mod.Answer(device_serial=v.get("device_serial"), certificate=cert)
     return None
 
 
@@ -150,7 +183,7 @@ def parse_answer(session: Session, path: Path, table: Sequence[Sequence[Any]]
         if not any(v not in (None, "") for v in values.values()):
             continue
         row = AnswerRow(index + 1, values)
-        problem = _match(session, row, by_nid) or _answer(row)
+        problem = _match(session, row, by_nid) or _answer(row, path.parent)
         if problem is None and row.item is not None and row.item.id in seen:
             problem = f"the same subscriber as row {seen[row.item.id]}"
         if problem:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inventory.fleet import unlock_cases
+from inventory.fleet.certificates import CertificateData, normalise_serial
 from inventory.register import audit, checks
 from inventory.register.errors import DuplicateError, MoveNotAllowedError, ValidationError
 from inventory.register.models import (
@@ -214,13 +215,14 @@ def report_lost(session: Session, device: Device, *, actor: str, note: str | Non
 
 def revoke(session: Session, device: Device, *, actor: str, reason: str | None = None,
            at: datetime | None = None) -> Device:
-    """Revoking a device revokes its active certificates too, and closes the unlock case of a
-    locked one ("closed: revoked")."""
+    """Revoking a device revokes its active certificates too (``revoked_at`` starts the CA's
+    grace period for carrying the revocation out, see ``inventory.ca.reconcile``), and closes
+    the unlock case of a locked one ("closed: revoked")."""
     check_move(device, "revoke")
     unlock_cases.case_on_leaving_locked(session, device, "revoked", actor=actor, at=at)
     session.execute(update(Certificate)
                     .where(Certificate.device_id == device.id, Certificate.status == "active")
-                    .values(status="revoked"))
+                    .values(status="revoked", revoked_at=at or utcnow()))
     return _apply(session, device, "revoke", actor, at=at, summary=reason)
 
 
@@ -252,16 +254,6 @@ def apply_move(session: Session, device: Device, move: str, *, actor: str,
 
 # --- certificates ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class CertificateData:
-    serial: str
-    not_before: datetime
-    not_after: datetime
-    subject: str | None = None
-    issuer: str | None = None
-    fingerprint_sha256: str | None = None
-
-
 def check_certificate(cert: CertificateData) -> CertificateData:
     """The certificate's texts checked (serial, subject, issuer; fingerprint 64 hex digits)."""
     serial = checks.field("certificate_serial", cert.serial, required=True)
@@ -280,15 +272,19 @@ def attach_certificate(
     action: str = "certificate.attach",
     at: datetime | None = None,
 ) -> Certificate:
-    """Put a certificate on a device; the newest active one supersedes the others."""
+    """Put a certificate on a device; the newest active one supersedes the others.
+
+    A certificate given with its DER (a file, a reader) waits for the CA layer to validate its
+    path (``chain = "pending"``); a typed one has no file to validate (``chain`` None)."""
     if device.status not in CERTIFICATE_STATES:
         raise MoveNotAllowedError(device.serial, device.status, "put a certificate on it",
                                   sorted(CERTIFICATE_STATES), action="attach_certificate")
     cert = check_certificate(cert)
+    serial = normalise_serial(cert.serial)
     if cert.not_after <= cert.not_before:
-        raise ValidationError(f"device {device.serial}: certificate {cert.serial} ends before it "
+        raise ValidationError(f"device {device.serial}: certificate {serial} ends before it "
                               "starts", key="certificate_ends_before_start",
-                              serial=device.serial, certificate=cert.serial)
+                              serial=device.serial, certificate=serial)
     fp = cert.fingerprint_sha256
     if fp and session.scalar(select(Certificate.id).where(Certificate.fingerprint_sha256 == fp)):
         raise DuplicateError(f"certificate {cert.serial} (SHA-256 {fp[:16]}…) is already in the "
@@ -298,17 +294,20 @@ def attach_certificate(
                                   Certificate.status == "active")).all()
     for old in superseded:
         old.status = "superseded"
-    new = Certificate(device_id=device.id, serial=cert.serial, subject=cert.subject,
+    new = Certificate(device_id=device.id, serial=serial, subject=cert.subject,
                       issuer=cert.issuer, not_before=cert.not_before, not_after=cert.not_after,
-                      fingerprint_sha256=fp, status="active", created_at=at or utcnow())
+                      fingerprint_sha256=fp, status="active", created_at=at or utcnow(),
+                      issuer_der=cert.issuer_der, issuer_key=cert.issuer_key, der=cert.der,
+                      chain="pending" if cert.der is not None else None)
     session.add(new)
     session.flush()
     audit.record(session, actor=actor, action=action, entity_type="certificate",
                  entity_id=new.id, device_id=device.id,
-                 summary=f"certificate {cert.serial} valid until {cert.not_after:%Y-%m-%d}",
+                 summary=f"certificate {serial} valid until {cert.not_after:%Y-%m-%d}",
                  before={"superseded": [c.serial for c in superseded]},
-                 after={"serial": cert.serial, "not_before": cert.not_before,
-                        "not_after": cert.not_after, "fingerprint_sha256": fp},
+                 after={"serial": serial, "not_before": cert.not_before,
+                        "not_after": cert.not_after, "fingerprint_sha256": fp,
+                        "issuer": cert.issuer, "from_file": cert.der is not None},
                  occurred_at=at)
     return new
 

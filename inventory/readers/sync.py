@@ -327,11 +327,8 @@ def _certificates(session: Session, seen: _Seen, device: Device, actor: str,
                             f"({cert.subject_cn}) not attached")
             continue
         try:
-            lifecycle.attach_certificate(
-                session, device, lifecycle.CertificateData(
-                    serial=cert.serial, not_before=cert.not_before, not_after=cert.not_after,
-                    subject=cert.subject, issuer=cert.issuer,
-                    fingerprint_sha256=cert.fingerprint_sha256),
+            lifecycle.attach_certificate(  # the whole certificate: DER, issuer DER-exact
+                session, device, lifecycle.CertificateData.from_der(cert.der),
                 actor=actor, action="certificate.seen")
         except (ConcurrentChangeError, StaleDataError, IntegrityError):
             raise

@@ -52,6 +52,9 @@ VARIABLES: dict[str, str] = {
     "SMTP_PASSWORD_FILE": "a file holding the mail server password",
     "SMTP_FROM": "sender address",
     "SEAL_KEY": "an Ed25519 private key that signs the audit seals",
+    "CA_GRACE_DAYS": "days the CA has to carry out a revocation",
+    "OCSP_URL": "the OCSP responder to ask instead of the certificate's",
+    "CA_TIMEOUT": "seconds a CRL download or an OCSP answer may take",
 }
 """Every ``TOKENFLEET_*`` variable (without the prefix) and what it is for."""
 
@@ -127,6 +130,27 @@ class Environment:
             raise self.bad(name, raw, "a port number (1–65535)")
         return int(raw)
 
+    def url(self, name: str) -> str | None:
+        """An http(s) URL, or None when unset."""
+        raw = self.text(name)
+        if not raw:
+            return None
+        if not raw.startswith(("http://", "https://")):
+            raise self.bad(name, raw, "an http:// or https:// URL")
+        return raw
+
+    def seconds(self, name: str, default: float, *, maximum: float) -> float:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= maximum:
+            raise self.bad(name, raw, f"seconds, more than 0 and at most {maximum:g}")
+        return value
+
     def lang(self) -> str | None:
         """``TOKENFLEET_LANG`` if set (``vi`` or ``en``)."""
         return self.choice("LANG", LANGUAGES)
@@ -153,6 +177,14 @@ class Settings:
     """How long raw poll observations are kept (``TOKENFLEET_OBSERVATION_RETENTION_DAYS``)."""
     host: str = field(default_factory=socket.gethostname)
     """This poller station's name, as pollers record it (``TOKENFLEET_HOST``)."""
+    ca_grace_days: int = 7
+    """Days the CA has to carry out a revocation before ``ca check`` says it was not
+    (``TOKENFLEET_CA_GRACE_DAYS``; 0 flags at once)."""
+    ocsp_url: str | None = None
+    """The OCSP responder to ask instead of the one a certificate names
+    (``TOKENFLEET_OCSP_URL``)."""
+    ca_timeout: float = 10.0
+    """Seconds a CRL download or an OCSP answer may take (``TOKENFLEET_CA_TIMEOUT``)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -172,6 +204,10 @@ class Settings:
             kwargs["seal_key"] = seal_key
         if host := env.text("HOST"):
             kwargs["host"] = host
+        kwargs["ca_grace_days"] = env.whole_number("CA_GRACE_DAYS", cls.ca_grace_days,
+                                                    minimum=0)
+        kwargs["ocsp_url"] = env.url("OCSP_URL")
+        kwargs["ca_timeout"] = env.seconds("CA_TIMEOUT", cls.ca_timeout, maximum=300)
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -193,6 +229,9 @@ class AlertSettings:
     lang: str = "vi"
     """Digest language: ``vi`` (default: agencies read Vietnamese) or ``en``
     (``TOKENFLEET_LANG``)."""
+    ca_grace_days: int = 7
+    """Days the CA has to carry out a revocation (``TOKENFLEET_CA_GRACE_DAYS``), for the
+    ``ca_mismatch`` rule."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AlertSettings:
@@ -206,6 +245,7 @@ class AlertSettings:
             overdue_hours=env.whole_number("ALERT_OVERDUE_HOURS", cls.overdue_hours,
                                            unit="hours"),
             lang=env.lang() or cls.lang,
+            ca_grace_days=env.whole_number("CA_GRACE_DAYS", cls.ca_grace_days, minimum=0),
         )
 
 

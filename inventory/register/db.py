@@ -33,7 +33,7 @@ from inventory.register.files import os_error
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # The newest migration. Opening a register at this revision needs no Alembic (a third of a
 # second of imports for every command); a test keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0012_database_roles"
+SCHEMA_HEAD = "0015_ca_trust"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 16 * 1024  # per connection; bulk loads raise it (BULK_CACHE_KIB)
 SQLITE_BULK_CACHE_KIB = 256 * 1024

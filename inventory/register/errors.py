@@ -28,6 +28,7 @@ text stays English for the CLI and the logs.
     ├── FileOutputError             an output file cannot be created (permission, read-only FS)
     ├── StorageIOError              reading or writing a file failed midway (disk full, EIO)
     │   └── ReadOnlyRegisterError       a change asked of a register opened read-only
+    ├── CaFetchError                a CRL URL or an OCSP responder did not answer in time
     └── HardwareError               reader, card and PKCS#11 trouble (inventory.readers.hardware)
         ├── PcscUnavailableError        pcscd is not running / no PC/SC service
         ├── ReaderError                 a reader failed or vanished (names the reader)
@@ -201,6 +202,16 @@ class StorageIOError(TokenfleetError):
 
 class ReadOnlyRegisterError(StorageIOError):
     title = "Register is read-only"
+
+
+class CaFetchError(TokenfleetError):
+    """A CRL URL or OCSP responder could not be reached, or did not answer within the timeout."""
+
+    title = "CA service unreachable"
+
+    def __init__(self, url: str, message: str):
+        self.url = url
+        super().__init__(f"{url}: {message}")
 
 
 class HardwareError(TokenfleetError):

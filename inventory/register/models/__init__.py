@@ -4,9 +4,11 @@
 from inventory.register.models.access import ROLES, Operator
 from inventory.register.models.alerts import ALERT_RULES, ALERT_STATES, AlertLedgerEntry, AlertRun
 from inventory.register.models.base import Base, UTCDateTime, utcnow
+from inventory.register.models.ca import RevocationList, TrustAnchor
 from inventory.register.models.register import (
     AGENCY_KINDS,
     CERTIFICATE_STATUSES,
+    CHAIN_STATES,
     DEVICE_KINDS,
     DEVICE_STATUSES,
     HANDOVER_METHODS,
@@ -35,6 +37,7 @@ __all__ = [
     "ALERT_RULES",
     "ALERT_STATES",
     "CERTIFICATE_STATUSES",
+    "CHAIN_STATES",
     "DEVICE_KINDS",
     "DEVICE_STATUSES",
     "HANDOVER_METHODS",
@@ -57,11 +60,13 @@ __all__ = [
     "Holder",
     "ObservationRecord",
     "Operator",
+    "RevocationList",
     "ServiceRequest",
     "ServiceRequestItem",
     "StationReader",
     "Stocktake",
     "StocktakeItem",
+    "TrustAnchor",
     "UTCDateTime",
     "UnlockCase",
     "UnregisteredDevice",

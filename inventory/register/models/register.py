@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.register.models.base import Base, utcnow
@@ -19,6 +19,9 @@ from inventory.register.models.base import Base, utcnow
 DEVICE_KINDS = ("usb_token", "pki_sim")
 DEVICE_STATUSES = ("in_stock", "issued", "locked", "lost", "revoked", "retired")
 CERTIFICATE_STATUSES = ("active", "superseded", "revoked")
+# What the CA layer found when it validated a certificate's path (``Certificate.chain``); None
+# when the register holds no certificate file (a typed record): only its issuer name is known.
+CHAIN_STATES = ("pending", "trusted", "untrusted")
 HANDOVER_METHODS = ("in_person", "cipher_org", "postal")
 REQUEST_KINDS = ("new_issuance", "renewal", "change_info", "revocation", "recovery")
 REQUEST_STATES = ("draft", "submitted", "completed", "rejected", "cancelled")
@@ -152,7 +155,14 @@ class Device(Base):
 
 
 class Certificate(Base):
-    """An X.509 certificate on a device; renewal adds one and supersedes the old."""
+    """An X.509 certificate on a device; renewal adds one and supersedes the old.
+
+    ``serial`` is the serial number as the integer's upper-case hex (no leading zeros);
+    ``issuer_der`` is the issuer name exactly as the certificate encodes it, and ``issuer_key``
+    its canonical form (RFC 5280 name comparison: case, spacing and string types ignored), by
+    which certificates, trust anchors and CRLs are matched. ``der`` is the certificate itself
+    when it came from a file or a reader; typed records have none.
+    """
 
     __tablename__ = "certificates"
     __table_args__ = (
@@ -170,6 +180,12 @@ class Certificate(Base):
     fingerprint_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issuer_der: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    issuer_key: Mapped[str | None] = mapped_column(String(64))
+    der: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    revoked_at: Mapped[datetime | None]  # when the register revoked it
+    chain: Mapped[str | None] = mapped_column(String(10))  # CHAIN_STATES, or None
+    chain_note: Mapped[str | None] = mapped_column(String(300))  # why it is untrusted
 
     device: Mapped[Device] = relationship(back_populates="certificates")
 

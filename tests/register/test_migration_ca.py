@@ -1,0 +1,75 @@
+"""Migration 0015_ca_trust upgrades a register that holds data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from inventory.demo import city as demo
+from inventory.fleet.certificates import name_key_of_text
+from inventory.register import db as dbmod
+
+BEFORE = "0010_devices_kind_status"
+NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def pg_or_sqlite_empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no schema yet) on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    from tests.conftest import _need_pg, _pg_admin_engine
+
+    _need_pg()
+    admin = _pg_admin_engine()
+    name = f"tf_old_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def test_upgrade_brings_existing_certificates_along(pg_or_sqlite_empty: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = dbmod.make_engine(pg_or_sqlite_empty)
+    dbmod.upgrade(engine, BEFORE)
+    # the demo moves every model's id sequence; the tables of 0015 do not exist yet
+    monkeypatch.setattr(demo, "sync_sequences", lambda conn: None)
+    with engine.begin() as conn:
+        demo.generate(conn, devices=200, seed=3, now=NOW)
+        device_id = conn.scalar(text("SELECT min(id) FROM devices"))
+        last = conn.scalar(text("SELECT max(id) FROM certificates"))
+        for n, serial in enumerate(("00:0a:bc:de", " 0000FF ", "VT-0001", "0"), start=1):
+            conn.execute(text(
+                "INSERT INTO certificates (id, device_id, serial, not_before, not_after, "
+                "status, created_at) VALUES (:id, :d, :s, :t, :t, 'superseded', :t)"),
+                {"id": last + n, "d": device_id, "s": serial,
+                 "t": NOW.replace(tzinfo=None) if conn.dialect.name == "sqlite" else NOW})
+        revoked_before = conn.scalar(text(
+            "SELECT count(*) FROM certificates WHERE status = 'revoked'"))
+    assert revoked_before
+    dbmod.upgrade(engine)
+    assert dbmod.current_revision(engine) == dbmod.SCHEMA_HEAD
+    with engine.connect() as conn:
+        serials = set(conn.scalars(text(
+            "SELECT serial FROM certificates WHERE device_id = (SELECT min(id) FROM devices)")))
+        assert {"ABCDE", "FF", "VT-0001", "0"} <= serials
+        keys = set(conn.scalars(text("SELECT DISTINCT issuer_key FROM certificates "
+                                     "WHERE issuer IS NOT NULL")))
+        assert keys == {name_key_of_text(demo.CA_ISSUER)}
+        # every revoked certificate got its device's revocation time
+        mismatched = conn.scalar(text(
+            "SELECT count(*) FROM certificates c WHERE c.status = 'revoked' AND "
+            "(c.revoked_at IS NULL OR c.revoked_at <> (SELECT max(e.occurred_at) FROM events e "
+            "WHERE e.device_id = c.device_id AND e.action = 'device.revoke'))"))
+        assert mismatched == 0
+        assert conn.scalar(text("SELECT count(*) FROM certificates WHERE chain IS NOT NULL")) == 0
+    engine.dispose()
