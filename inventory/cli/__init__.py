@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "poll": "poll_cmd", "stocktake": "poll_cmd", "unregistered": "poll_cmd",
     "tui": "tui_cmd",
     "operator": "access_cmd",
+    "ca": "ca_cmd",
 }
 
 

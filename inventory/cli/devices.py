@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import click
 
 from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
-from inventory.fleet.lifecycle import CertificateData
+from inventory.fleet.certificates import CertificateData
 from inventory.fleet.queries import DeviceFilter
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS
+from inventory.services import ca as ca_desk
 from inventory.services import devices
 from inventory.services.devices import DeviceRef, MoveResult
 
@@ -34,6 +36,8 @@ def register(cli: click.Group) -> None:
 @click.option("--not-seen-for", type=click.IntRange(0), metavar="DAYS",
               help="Not seen by any poller for DAYS (or never).")
 @click.option("--search", metavar="TEXT", help="Holder name (accents ignored) or serial prefix.")
+@click.option("--ca-mismatch", type=click.Choice(["any", *ca_desk.CERTIFICATE_KINDS]),
+              help="Only devices whose certificate does not match the CA (see `ca check`).")
 @click.option("--sort", type=click.Choice(["id", "serial", "expiry"]), default="id",
               show_default=True)
 @click.option("--limit", type=click.IntRange(1), help="At most this many rows.")
@@ -41,10 +45,12 @@ def register(cli: click.Group) -> None:
 @pass_app
 def devices_list(app: AppContext, statuses: tuple[str, ...], kind: str | None,
                  agency_code: str | None, expiring_within: int | None, expired: bool,
-                 not_seen_for: int | None, search: str | None, sort: str, limit: int | None,
-                 fmt: str) -> None:
+                 not_seen_for: int | None, search: str | None, ca_mismatch: str | None,
+                 sort: str, limit: int | None, fmt: str) -> None:
     """List devices (the whole register, or filtered)."""
-    f = DeviceFilter(statuses=statuses, kind=kind, agency_code=agency_code,
+    ids = None if ca_mismatch is None else ca_desk.mismatched_devices(
+        app.register(), ca_mismatch, grace_days=app.settings.ca_grace_days)
+    f = DeviceFilter(statuses=statuses, kind=kind, agency_code=agency_code, device_ids=ids,
                      expiring_within=timedelta(days=expiring_within)
                      if expiring_within is not None else None,
                      expired=expired, search=search,
@@ -155,22 +161,41 @@ for _name, _move, _help, _note in (
 
 @device_group.command("renew")
 @click.argument("serial")
-@click.option("--cert-serial", required=True, help="The new certificate's serial number.")
-@click.option("--not-before", required=True,
-              metavar="DATE")
-@click.option("--not-after", required=True, metavar="DATE")
-@click.option("--subject")
-@click.option("--fingerprint", help="SHA-256 fingerprint (hex) of the new certificate.")
+@click.option("--cert", "cert_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The new certificate (PEM or DER): serial, issuer, subject, validity and "
+                   "fingerprint are read from it.")
+@click.option("--cert-serial", help="Without a file: the new certificate's serial number.")
+@click.option("--not-before", metavar="DATE", help="Without a file: valid from.")
+@click.option("--not-after", metavar="DATE", help="Without a file: valid until.")
+@click.option("--subject", help="Without a file: the subject.")
+@click.option("--fingerprint", help="Without a file: SHA-256 fingerprint (hex).")
 @click.option("--kind", type=click.Choice(DEVICE_KINDS))
 @pass_app
-def device_renew(app: AppContext, serial: str, cert_serial: str, not_before: str,
-                 not_after: str, subject: str | None, fingerprint: str | None,
-                 kind: str | None) -> None:
-    """Renewal: put a new certificate on an issued device, superseding the current one."""
-    data = CertificateData(serial=cert_serial, not_before=parse_date(not_before),
-                           not_after=parse_date(not_after), subject=subject,
-                           fingerprint_sha256=fingerprint)
+def device_renew(app: AppContext, serial: str, cert_file: Path | None, cert_serial: str | None,
+                 not_before: str | None, not_after: str | None, subject: str | None,
+                 fingerprint: str | None, kind: str | None) -> None:
+    """Renewal: put a new certificate on an issued device, superseding the current one.
+
+    Give the certificate file (--cert); typing its fields is for when there is no file."""
+    typed = (cert_serial, not_before, not_after, subject, fingerprint)
+    if cert_file is not None:
+        if any(v is not None for v in typed):
+            raise click.UsageError("--cert reads the certificate itself: give no typed "
+                                   "--cert-serial/--not-before/--not-after/--subject/"
+                                   "--fingerprint with it")
+        data = CertificateData.from_file(cert_file)
+    elif cert_serial and not_before and not_after:
+        data = CertificateData(serial=cert_serial, not_before=parse_date(not_before),
+                               not_after=parse_date(not_after), subject=subject,
+                               fingerprint_sha256=fingerprint)
+    else:
+        raise click.UsageError("give the certificate file (--cert FILE), or without one "
+                               "--cert-serial, --not-before and --not-after")
     result = devices.renew_device(app.register(), DeviceRef(serial, kind), data,
                                   actor=app.actor)
     click.echo(f"{result.device.serial}: certificate {result.certificate_serial} valid until "
                f"{result.not_after:%Y-%m-%d}")
+    if result.untrusted:
+        click.echo(f"tokenfleet: warning: {result.device.serial}: certificate "
+                   f"{result.certificate_serial} does not chain to a trust anchor "
+                   f"({result.untrusted})", err=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from inventory.register.errors import (
     AlertRunLockedError,
     AuditChainBrokenError,
+    CaFetchError,
     ConcurrentChangeError,
     ConfigurationError,
     DatabaseError,
@@ -105,6 +106,19 @@ ALERT_STATUS: tuple[ExitCode, ...] = (
 )
 """``tokenfleet alerts status``."""
 
+CA_CHECK: tuple[ExitCode, ...] = (
+    ExitCode(OK, "the register matches the CA (or there is no trust anchor to check against)"),
+    ExitCode(FAILURE, "mismatches listed"),
+)
+"""``tokenfleet ca check``; its errors exit as every command's do."""
+
+CA_OCSP: tuple[ExitCode, ...] = (
+    ExitCode(OK, "the CA answered: good"),
+    ExitCode(FAILURE, "the CA answered: revoked, or unknown"),
+    ExitCode(IO_ERROR, "no answer within TOKENFLEET_CA_TIMEOUT (offline, or a slow responder)"),
+)
+"""``tokenfleet ca ocsp``; its other errors exit as every command's do."""
+
 ERRORS: dict[type[TokenfleetError], int] = {
     ConfigurationError: CONFIG,
     DatabaseError: UNAVAILABLE,
@@ -120,6 +134,7 @@ ERRORS: dict[type[TokenfleetError], int] = {
     AuditChainBrokenError: AUDIT_CHAIN_BROKEN,
     AlertRunLockedError: TEMPORARY,
     HardwareError: READER_PROBLEM,
+    CaFetchError: IO_ERROR,
 }
 """Error class → exit code; a subclass not listed takes its nearest listed base's code."""
 

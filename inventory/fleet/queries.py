@@ -7,15 +7,20 @@ goes through an index on the folded names (FTS5 trigram on SQLite, pg_trgm on Po
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     exists,
     func,
     literal_column,
@@ -54,6 +59,7 @@ class DeviceFilter:
     holder_id: int | None = None
     not_seen_for: timedelta | None = None
     now: datetime | None = None
+    device_ids: frozenset[int] | None = None  # only these (a set another layer computed)
 
     def validate(self) -> DeviceFilter:
         for s in self.statuses:
@@ -169,7 +175,24 @@ def _conditions(session: Session, f: DeviceFilter, *, for_count: bool = False
         conds.append(or_(Device.last_seen_at.is_(None), Device.last_seen_at < now - f.not_seen_for))
     if f.search and f.search.strip():
         conds.append(_search_condition(session, f.search.strip(), for_count))
+    if f.device_ids is not None:
+        conds.append(id_set_condition(session, f.device_ids))
     return conds
+
+
+def id_set_condition(session: Session, ids: frozenset[int] | set[int]) -> ColumnElement[bool]:
+    """``Device.id`` in a set of any size: one JSON array parameter (SQLite ``json_each``,
+    PostgreSQL ``= ANY``) instead of one bound parameter per id, which SQLite caps at 32,766."""
+    if not ids:
+        return Device.id.in_([])
+    if len(ids) <= NARROW:
+        return Device.id.in_(sorted(ids))
+    if session.get_bind().dialect.name == "sqlite":
+        array = json.dumps(sorted(ids))
+        return Device.id.in_(select(literal_column("value")).select_from(
+            func.json_each(bindparam("device_ids", array, type_=String))))
+    return Device.id == func.any(bindparam("device_ids", sorted(ids),
+                                           type_=ARRAY(Integer)))
 
 
 def _search_condition(session: Session, raw: str, for_count: bool) -> ColumnElement[bool]:

@@ -12,7 +12,8 @@ Roles (PostgreSQL; group roles made by migration ``0012_database_roles``)::
 
     viewer     reads only
     operator   lifecycle work, holders, requests, imports, alert acknowledgements
-    admin      everything; alone retires devices, edits agencies and manages operators
+    admin      everything; alone retires devices, edits agencies, manages operators, chooses
+               the CA trust anchors and imports the CA's revocation lists
     poller     records observations, last-seen and PIN state, and lock moves (a station)
     owner      the role that owns the schema (runs ``db upgrade``): acts as an admin, and its
                bulk paths (``demo``) may record events in other names
@@ -41,7 +42,7 @@ OWNER = "owner"
 GROUP_PREFIX = "tokenfleet_"
 SCOPED_GROUP = "tokenfleet_scoped"
 
-ADMIN_ONLY = ("device.retire", "agency.", "operator.")
+ADMIN_ONLY = ("device.retire", "agency.", "operator.", "ca.trust_", "ca.crl_")
 POLLER_ACTIONS = ("device.lock", "device.pin_state", "certificate.seen", "unregistered.seen",
                   "unlock_case.open")
 # A scoped operator works inside its agency: the city's stock (devices without an agency) is

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inventory.ca import chains
 from inventory.fleet import lifecycle, queries
 from inventory.fleet.lifecycle import CertificateData
 from inventory.fleet.queries import DeviceFilter, DeviceRow, Page, get_device
@@ -257,6 +258,7 @@ class RenewResult:
     device: DeviceSummary
     certificate_serial: str
     not_after: datetime
+    untrusted: str | None = None  # why a certificate file does not chain to a trust anchor
 
 
 def device_summary(device: Device) -> DeviceSummary:
@@ -302,11 +304,14 @@ def issue_device(register: Register, ref: DeviceRef, holder: int | str, *, actor
 
 def renew_device(register: Register, ref: DeviceRef, certificate: CertificateData, *,
                  actor: str) -> RenewResult:
-    """A new certificate on an issued device, superseding the current one."""
+    """A new certificate on an issued device, superseding the current one. A certificate file
+    is validated against the trust anchors at once (``untrusted`` says why it does not chain)."""
     with register.session() as session:
         device = _device(session, ref)
         cert = lifecycle.renew(session, device, certificate, actor=actor)
-        return RenewResult(device_summary(device), cert.serial, cert.not_after)
+        verdicts = chains.settle(session, [cert.id]) if certificate.der is not None else []
+        untrusted = next((v.note for v in verdicts if v.chain == "untrusted"), None)
+        return RenewResult(device_summary(device), cert.serial, cert.not_after, untrusted)
 
 
 def edit_device_holder(register: Register, ref: DeviceRef, *, actor: str,

@@ -14,7 +14,16 @@ from inventory.demo import city as demo
 from inventory.fleet.certificates import name_key_of_text
 from inventory.register import db as dbmod
 
-BEFORE = "0010_devices_kind_status"
+
+def before_ca() -> str:
+    """The revision 0015_ca_trust upgrades from (whatever it is after a rebase)."""
+    from alembic.script import ScriptDirectory
+
+    down = ScriptDirectory.from_config(dbmod.alembic_config()).get_revision(
+        "0015_ca_trust").down_revision
+    assert isinstance(down, str)
+    return down
+
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 
 
@@ -40,7 +49,7 @@ def pg_or_sqlite_empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 def test_upgrade_brings_existing_certificates_along(pg_or_sqlite_empty: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     engine = dbmod.make_engine(pg_or_sqlite_empty)
-    dbmod.upgrade(engine, BEFORE)
+    dbmod.upgrade(engine, before_ca())
     # the demo moves every model's id sequence; the tables of 0015 do not exist yet
     monkeypatch.setattr(demo, "sync_sequences", lambda conn: None)
     with engine.begin() as conn:
