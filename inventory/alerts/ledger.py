@@ -50,11 +50,12 @@ def load_view(session: Session, alerts: Sequence[Alert], now: datetime,
     view = LedgerView()
     L = AlertLedgerEntry
     for rule in sorted({a.rule for a in alerts}):
-        rows = session.execute(
-            select(L.id, L.subject_id, L.threshold, L.episode, L.recipient, L.state,
-                   L.sent_at, L.snoozed_until)
-            .where(L.rule == rule,
-                   L.subject_id.in_(candidate_subjects(rule, settings, now).scalar_subquery())))
+        stmt = (select(L.id, L.subject_id, L.threshold, L.episode, L.recipient, L.state,
+                       L.sent_at, L.snoozed_until).where(L.rule == rule))
+        candidates = candidate_subjects(rule, settings, now)
+        if candidates is not None:
+            stmt = stmt.where(L.subject_id.in_(candidates.scalar_subquery()))
+        rows = session.execute(stmt)
         for rid, subject, threshold, episode, recipient, state, sent_at, until in rows:
             key = (rule, subject, threshold, episode, recipient)
             view.row_ids[key] = rid

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,16 @@ from sqlalchemy import text
 from inventory.alerts import ledger
 from inventory.alerts.channels import JSONL_RECIPIENT, JsonLinesChannel, SmtpChannel, alert_record
 from inventory.alerts.digest import Digest, render
-from inventory.alerts.rules import RULE_ORDER, AgencyInfo, Alert, agency_directory, due_alerts
+from inventory.alerts.rules import (
+    RULE_ORDER,
+    RULE_QUERIES,
+    AgencyInfo,
+    Alert,
+    RuleSource,
+    agency_directory,
+    by_urgency,
+    due_alerts,
+)
 from inventory.register import seal
 from inventory.register.config import AlertSettings, SmtpSettings
 from inventory.register.db import Register
@@ -106,11 +115,13 @@ def recipients_of(alert: Alert, agencies: dict[int, AgencyInfo],
 
 def plan(register: Register, settings: AlertSettings, now: datetime,
          channels: Sequence[str], managers: bool = True,
-         rules: Sequence[str] = RULE_ORDER, seal_key: str | None = None) -> Plan:
-    """Evaluate the rules and subtract what the ledger says is delivered or silenced."""
+         rules: Sequence[str] = RULE_ORDER, seal_key: str | None = None,
+         sources: Mapping[str, RuleSource] = RULE_QUERIES) -> Plan:
+    """Evaluate the rules and subtract what the ledger says is delivered or silenced; the
+    lists come out most urgent first."""
     manager_addresses = settings.managers if managers else ()
     with register.read() as session:
-        alerts = due_alerts(session, settings, now, rules)
+        alerts = by_urgency(due_alerts(session, settings, now, rules, sources))
         agencies = agency_directory(session)
         view = ledger.load_view(session, alerts, now, settings)
         current = seal.current(session) if manager_addresses else None
@@ -118,47 +129,64 @@ def plan(register: Register, settings: AlertSettings, now: datetime,
         current = seal.sign(current, seal_key)
     p = Plan(alerts=alerts, agencies=agencies, view=view, manager_addresses=manager_addresses,
              seal=current.line if current else None)
-    per_agency: dict[int | None, list[str]] = {}
+    smtp, jsonl = "smtp" in channels, "jsonl" in channels
+    # Per agency, once: its recipients, and whom an alert of it is due to when the ledger
+    # knows nothing of it (the common case: the loop below then only appends).
+    routes: dict[int | None, tuple[list[str], list[str]]] = {}
+    fresh = not (view.delivered or view.acked or view.snoozed)
+    by_recipient = p.by_recipient
+    due = p.due
     for alert in alerts:
+        route = routes.get(alert.agency_id)
+        if route is None:
+            recipients = recipients_of(alert, agencies, manager_addresses)
+            route = routes[alert.agency_id] = (recipients, (recipients if smtp else [])
+                                               + ([JSONL_RECIPIENT] if jsonl else []))
+        recipients, all_due = route
+        if fresh:
+            if smtp:
+                if not recipients:
+                    p.unroutable.append(alert)
+                for r in recipients:
+                    by_recipient.setdefault(r, []).append(alert)
+            if jsonl:
+                p.jsonl.append((alert, recipients))
+            if all_due:
+                due.append((alert, all_due))
+            continue
         if view.silenced(alert):
             p.silenced += 1
             continue
-        recipients = per_agency.get(alert.agency_id)
-        if recipients is None:
-            recipients = per_agency[alert.agency_id] = recipients_of(alert, agencies,
-                                                                     manager_addresses)
         due_to: list[str] = []
-        if "smtp" in channels:
+        if smtp:
             if not recipients:
                 p.unroutable.append(alert)
             for r in recipients:
                 if not view.delivered_to(alert, r):
-                    p.by_recipient.setdefault(r, []).append(alert)
+                    by_recipient.setdefault(r, []).append(alert)
                     due_to.append(r)
-        if "jsonl" in channels and not view.delivered_to(alert, JSONL_RECIPIENT):
+        if jsonl and not view.delivered_to(alert, JSONL_RECIPIENT):
             p.jsonl.append((alert, recipients))
             due_to.append(JSONL_RECIPIENT)
         if due_to:
-            p.due.append((alert, due_to))
+            due.append((alert, due_to))
     return p
-
-
-def _by_urgency(item: tuple[Alert, list[str]]) -> tuple[int, int, str]:
-    return item[0].urgency()
 
 
 def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequence[str],
                host: str, out: IO[str], smtp: SmtpSettings | None = None,
                now: datetime | None = None, dry_run: bool = False,
                managers: bool = True, rules: Sequence[str] = RULE_ORDER,
-               seal_key: str | None = None) -> RunResult:
-    """One run. A dry run reads only; a real run holds the lock and writes the heartbeat."""
+               seal_key: str | None = None,
+               sources: Mapping[str, RuleSource] = RULE_QUERIES) -> RunResult:
+    """One run. A dry run reads only; a real run holds the lock and writes the heartbeat.
+    ``sources`` are the rule queries (the services add the CA layer's)."""
     now = now or utcnow()
     if "smtp" in channels and smtp is None and not dry_run:
         smtp = SmtpSettings.from_env()
     if dry_run:
-        p = plan(register, settings, now, channels, managers, rules)
-        planned = sorted(p.due, key=_by_urgency)
+        p = plan(register, settings, now, channels, managers, rules, sources=sources)
+        planned = p.due
         return RunResult(outcome="sent" if planned else "nothing",
                          counts={"alerts_due": len(planned), "silenced": p.silenced,
                                  "unroutable": len(p.unroutable)},
@@ -172,7 +200,7 @@ def run_alerts(register: Register, settings: AlertSettings, *, channels: Sequenc
             run_id = ledger.start_run(session, host, now)
         try:
             result = _deliver(register, settings, channels, smtp, now, out, managers, rules,
-                              seal_key)
+                              seal_key, sources)
         except BaseException as err:
             with register.session() as session:
                 ledger.finish_run(session, run_id, "failed", {}, error=str(err) or repr(err),
@@ -203,8 +231,9 @@ def _warnings(p: Plan) -> list[str]:
 
 def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str],
              smtp: SmtpSettings | None, now: datetime, out: IO[str],
-             managers: bool, rules: Sequence[str], seal_key: str | None) -> RunResult:
-    p = plan(register, settings, now, channels, managers, rules, seal_key)
+             managers: bool, rules: Sequence[str], seal_key: str | None,
+             sources: Mapping[str, RuleSource]) -> RunResult:
+    p = plan(register, settings, now, channels, managers, rules, seal_key, sources)
     counts = {"alerts": len({a.key for alerts in p.by_recipient.values() for a in alerts}
                             | {a.key for a, _ in p.jsonl}),
               "messages_sent": 0, "messages_failed": 0, "rows_sent": 0, "rows_failed": 0,
@@ -230,7 +259,7 @@ def _deliver(register: Register, settings: AlertSettings, channels: Sequence[str
                                                                          err))
     if p.jsonl:
         JsonLinesChannel(out).send([alert_record(a, p.agencies, settings.lang, rs)
-                                    for a, rs in sorted(p.jsonl, key=_by_urgency)])
+                                    for a, rs in p.jsonl])
         record(JSONL_RECIPIENT, [a for a, _ in p.jsonl], None)
     sent, failed = counts["messages_sent"], counts["messages_failed"]
     outcome = ("nothing" if not sent and not failed else "sent" if not failed

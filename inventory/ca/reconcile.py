@@ -25,7 +25,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +42,7 @@ from inventory.register.models import (
     TrustAnchor,
     utcnow,
 )
+from inventory.vocabulary import Vocabulary
 
 KINDS = ("revoked_at_ca_in_use", "revoked_here_valid_at_ca", "unknown_issuer", "crl_stale")
 CERTIFICATE_KINDS = KINDS[:3]
@@ -49,31 +50,6 @@ KIND_NUMBERS = {kind: number for number, kind in enumerate(KINDS, start=1)}
 IN_USE = ("issued", "locked")
 DEFAULT_GRACE = timedelta(days=7)
 CHUNK = 900  # ids per IN (…) when reading the mismatches' devices
-
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "revoked_at_ca_in_use": "revoked by the CA on {date}, but the device is {status}",
-        "revoked_here_valid_at_ca": "revoked here on {date}, but not on the CA's CRL of "
-                                    "{crl_date}",
-        "unknown_issuer": "issuer {issuer} does not chain to a trust anchor: {note}",
-        "unknown_issuer.no_file": "no certificate file, and its issuer {issuer} is no trust "
-                                  "anchor",
-        "unknown_issuer.no_issuer": "no certificate file and no issuer recorded",
-        "crl_stale": "the CRL of {issuer} was due to be replaced on {date}",
-    },
-    "vi": {
-        "revoked_at_ca_in_use": "CA đã thu hồi ngày {date}, nhưng thiết bị đang {status}",
-        "revoked_here_valid_at_ca": "đã thu hồi tại đây ngày {date}, nhưng chưa có trong CRL "
-                                    "ngày {crl_date} của CA",
-        "unknown_issuer": "tổ chức cấp {issuer} không thuộc chuỗi tin cậy nào: {note}",
-        "unknown_issuer.no_file": "không có tệp chứng thư, và tổ chức cấp {issuer} không phải "
-                                  "chứng thư tin cậy",
-        "unknown_issuer.no_issuer": "không có tệp chứng thư và không ghi tổ chức cấp",
-        "crl_stale": "CRL của {issuer} lẽ ra phải được cập nhật ngày {date}",
-    },
-}
-STATUS_WORDS = {"vi": {"issued": "được cấp phát", "locked": "bị khóa"}}
-
 
 @dataclass(frozen=True)
 class Mismatch:
@@ -101,15 +77,18 @@ class Mismatch:
         return self.certificate_id if self.certificate_id is not None else self.crl_id or 0
 
     def describe(self, lang: str = "en") -> str:
-        texts = TEXTS.get(lang, TEXTS["en"])
-        day = self.since.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d") \
-            if self.since else "?"
-        key = self.kind
+        """What the mismatch means, in the reader's language (``inventory.vocabulary``)."""
+        words = Vocabulary(lang)
+        key = f"ca_mismatch.{self.kind}"
         if self.kind == "unknown_issuer" and self.note in ("no_file", "no_issuer"):
-            key = f"unknown_issuer.{self.note}"
-        status = STATUS_WORDS.get(lang, {}).get(self.device_status or "", self.device_status)
-        return texts[key].format(date=day, status=status, issuer=self.issuer or "?",
-                                 note=self.note or "", crl_date=self.note or "?")
+            key = f"{key}.{self.note}"
+        crl_date = self.note if self.kind == "revoked_here_valid_at_ca" else None
+        said = words.message(key, {
+            "date": words.date(self.since) if self.since else "?",
+            "status": self.device_status, "issuer": self.issuer or "?",
+            "note": self.note or "",
+            "crl_date": words.date(date.fromisoformat(crl_date)) if crl_date else "?"})
+        return said or self.kind
 
     def as_record(self, lang: str = "en") -> dict[str, Any]:
         return {"kind": self.kind, "serial": self.serial, "holder": self.holder,

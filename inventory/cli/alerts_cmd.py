@@ -108,11 +108,11 @@ def alerts_run(ctx: click.Context, app: AppContext, dry_run: bool, channels: tup
             alerts.runner.record_failed_run(app.register(), app.settings.host,
                                             f"configuration error: {err}", now)
         raise
-    result = alerts.run_alerts(app.register(), settings, channels=channels,
-                               host=app.settings.host, out=sys.stdout, smtp=smtp, now=now,
-                               dry_run=dry_run, managers=not no_managers,
-                               rules=rules or alerts.rules.RULE_ORDER,
-                               seal_key=app.settings.seal_key)
+    result = alert_desk.run_job(app.register(), settings, channels=channels,
+                                host=app.settings.host, out=sys.stdout, smtp=smtp, now=now,
+                                dry_run=dry_run, managers=not no_managers,
+                                rules=rules or alerts.rules.RULE_ORDER,
+                                seal_key=app.settings.seal_key)
     if dry_run:
         print_plan(result, fmt)
     for warning in result.warnings:

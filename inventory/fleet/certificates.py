@@ -26,7 +26,7 @@ from inventory.register.errors import ValidationError
 
 PEM_CERTIFICATE = re.compile(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----.+?"
                              rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----", re.DOTALL)
-_SERIAL_SEPARATORS = str.maketrans("", "", ": -")
+_SERIAL_SEPARATORS = str.maketrans("", "", ": ")
 MAX_FILE_BYTES = 1 << 20  # a certificate file is a few kilobytes
 
 
@@ -79,7 +79,7 @@ zeros (a bound method: CRL imports map it over hundreds of thousands of serials)
 def normalise_serial(text: str) -> str:
     """A typed serial in the register's form: ``0a:1b:2c`` → ``A1B2C``.
 
-    Hex with separators (colons, spaces, dashes) and leading zeros is rewritten; anything that
+    Hex with separators (colons, spaces) and leading zeros is rewritten; anything that
     is not hex is kept as typed (trimmed), so that it can still be found."""
     raw = text.strip()
     compact = raw.translate(_SERIAL_SEPARATORS)

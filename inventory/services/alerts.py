@@ -1,23 +1,36 @@
-"""The alert desk: the ledger (what was sent to whom), the job's heartbeat, acknowledge, snooze.
+"""The alert desk: the job, the ledger (what was sent to whom), its heartbeat, ack, snooze.
 
-``tokenfleet alerts list|status|ack|snooze`` and the TUI's alerts pane show and do the same. The
-job itself (``alerts run``) is ``inventory.alerts.run_alerts``, called by the CLI.
+``tokenfleet alerts run|list|status|ack|snooze`` and the TUI's alerts pane show and do the same.
+The job (``run_job``) is ``inventory.alerts.run_alerts`` with every rule, the CA layer's
+``ca_mismatch`` included (the alerts layer does not import the CA layer; this one joins them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from inventory.alerts import ledger
 from inventory.alerts.ledger import RunInfo
+from inventory.alerts.rules import RULE_QUERIES, RuleSource
+from inventory.alerts.runner import RunResult, run_alerts
+from inventory.register.config import AlertSettings
 from inventory.register.db import Register
 from inventory.register.errors import ValidationError
 from inventory.register.models import ALERT_STATES, AlertLedgerEntry, Device
+from inventory.services.ca import CA_RULES
 
 LEDGER_LIMIT = 200
+ALL_RULES: dict[str, RuleSource] = {**RULE_QUERIES, "ca": CA_RULES}
+"""Every rule source of the alert job."""
+
+
+def run_job(register: Register, settings: AlertSettings, **options: Any) -> RunResult:
+    """One alert run (``inventory.alerts.run_alerts``'s options) over every rule."""
+    return run_alerts(register, settings, sources=ALL_RULES, **options)
 
 
 @dataclass(frozen=True)

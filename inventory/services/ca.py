@@ -14,20 +14,28 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from inventory.alerts.rules import Alert, RuleSource
 from inventory.ca import anchors, chains, crls, ocsp
-from inventory.ca.reconcile import CERTIFICATE_KINDS, KINDS, Mismatch, Reconciliation
+from inventory.ca.reconcile import (
+    CERTIFICATE_KINDS,
+    KIND_NUMBERS,
+    KINDS,
+    Mismatch,
+    Reconciliation,
+)
 from inventory.ca.reconcile import reconcile as _reconcile
-from inventory.register.config import Settings
+from inventory.register.config import AlertSettings, Settings
 from inventory.register.db import Register
 from inventory.register.errors import TokenfleetError
 from inventory.register.models import utcnow
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CERTIFICATE_KINDS", "KINDS", "DeviceCheck", "Mismatch", "Reconciliation", "add_trust",
-           "ask_ocsp", "check", "device_check", "import_crl", "list_trust", "mismatched_devices",
-           "remove_trust"]
+__all__ = ["CA_RULES", "CERTIFICATE_KINDS", "KINDS", "DeviceCheck", "Mismatch", "Reconciliation",
+           "add_trust", "ask_ocsp", "ca_alerts", "check", "device_check", "import_crl",
+           "list_trust", "mismatched_devices", "remove_trust"]
 
 
 # --- trust anchors ---------------------------------------------------------------------------
@@ -112,3 +120,25 @@ def ask_ocsp(register: Register, serial: str, settings: Settings, *, kind: str |
     with register.read() as session:
         target, url = ocsp.prepare(session, serial, kind=kind, override_url=settings.ocsp_url)
     return ocsp.ask(target, url, timeout=settings.ca_timeout, now=now)
+
+
+# --- the alert rule --------------------------------------------------------------------------
+
+def ca_alerts(session: Session, settings: AlertSettings, now: datetime) -> list[Alert]:
+    """The ``ca_mismatch`` alerts: once per certificate and kind (the kind's number is the
+    ledger's episode); a stale CRL once per CRL."""
+    result = _reconcile(session, now=now, grace=timedelta(days=settings.ca_grace_days))
+    alerts = []
+    for m in result.mismatches:
+        since = m.since or now
+        detail = m.describe(settings.lang)
+        if m.certificate_serial:
+            detail = f"{m.certificate_serial}: {detail}"
+        alerts.append(Alert("ca_mismatch", m.subject_id, 0, KIND_NUMBERS[m.kind],
+                            max(0, -((since - now) // timedelta(days=1))), since, m.agency_id,
+                            m.device_id, m.serial, m.holder, detail))
+    return alerts
+
+
+CA_RULES: RuleSource = (("ca_mismatch",), ca_alerts)
+"""The CA layer's rule source for the alert job (``inventory.alerts`` does not import it)."""

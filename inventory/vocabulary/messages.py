@@ -94,4 +94,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "line_serial_missing": (
         "Hồ sơ #{id}, thuê bao {n} ({name}): chưa có số serial thiết bị.",
         "Request #{id}, subscriber {n} ({name}): the device serial is missing."),
+    # inventory.ca.reconcile: what a mismatch means, for one certificate
+    "ca_mismatch.revoked_at_ca_in_use": (
+        "CA đã thu hồi ngày {date}, nhưng thiết bị đang ở trạng thái «{status:device_status}»",
+        "revoked by the CA on {date}, but the device is {status:device_status}"),
+    "ca_mismatch.revoked_here_valid_at_ca": (
+        "đã thu hồi tại đây ngày {date}, nhưng chưa có trong CRL ngày {crl_date} của CA",
+        "revoked here on {date}, but not on the CA's CRL of {crl_date}"),
+    "ca_mismatch.unknown_issuer": (
+        "tổ chức cấp {issuer} không thuộc chuỗi tin cậy nào: {note}",
+        "issuer {issuer} does not chain to a trust anchor: {note}"),
+    "ca_mismatch.unknown_issuer.no_file": (
+        "không có tệp chứng thư, và tổ chức cấp {issuer} không phải chứng thư CA tin cậy",
+        "no certificate file, and its issuer {issuer} is no trust anchor"),
+    "ca_mismatch.unknown_issuer.no_issuer": (
+        "không có tệp chứng thư và không ghi tổ chức cấp",
+        "no certificate file and no issuer recorded"),
+    "ca_mismatch.crl_stale": (
+        "CRL của {issuer} lẽ ra phải được cập nhật ngày {date}",
+        "the CRL of {issuer} was due to be replaced on {date}"),
 }

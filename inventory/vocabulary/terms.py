@@ -152,6 +152,16 @@ ALERT_RULE: Labels = {
     "device_locked": ("Thiết bị bị khóa", "Device locked"),
     "device_unseen": ("Thiết bị lâu không thấy", "Device not seen"),
     "request_pending": ("Hồ sơ chờ xử lý lâu", "Request pending"),
+    "ca_mismatch": ("Chứng thư số không khớp với CA", "Certificate does not match the CA"),
+}
+
+# What ``ca check`` finds (``inventory.ca.reconcile.KINDS``).
+CA_MISMATCH: Labels = {
+    "revoked_at_ca_in_use": ("CA đã thu hồi, thiết bị vẫn đang dùng",
+                             "Revoked by the CA, device in use"),
+    "revoked_here_valid_at_ca": ("Đã thu hồi, CA chưa thu hồi", "Revoked here, not by the CA"),
+    "unknown_issuer": ("Tổ chức cấp không tin cậy", "Issuer not trusted"),
+    "crl_stale": ("CRL quá hạn cập nhật", "CRL out of date"),
 }
 
 ALERT_STATE: Labels = {
@@ -231,6 +241,9 @@ EVENT: Labels = {
     "alert.run": ("Tác vụ cảnh báo đã chạy", "Alert job ran"),
     "operator.set": ("Cấp quyền người vận hành", "Operator role set"),
     "operator.disable": ("Vô hiệu hóa người vận hành", "Operator disabled"),
+    "ca.trust_add": ("Thêm chứng thư CA tin cậy", "Trust anchor added"),
+    "ca.trust_remove": ("Bỏ chứng thư CA tin cậy", "Trust anchor removed"),
+    "ca.crl_import": ("Nhập danh sách thu hồi (CRL)", "CRL imported"),
 }
 
 # The heading a front end shows above an error, by error class (every class that has a
@@ -262,6 +275,7 @@ ERROR_TITLE: Labels = {
     "FileOutputError": ("Không tạo được tệp", "Cannot create output"),
     "StorageIOError": ("Lỗi đọc ghi", "I/O error"),
     "ReadOnlyRegisterError": ("Sổ đăng ký chỉ đọc", "Register is read-only"),
+    "CaFetchError": ("Không liên lạc được với CA", "CA service unreachable"),
     "HardwareError": ("Lỗi đầu đọc", "Reader problem"),
     "PcscUnavailableError": ("Không có dịch vụ PC/SC", "PC/SC not available"),
     "CardRemovedError": ("Thẻ đã bị rút ra", "Card removed"),
@@ -283,6 +297,7 @@ DOMAINS: dict[str, Labels] = {
     "document": DOCUMENT,
     "request_form": REQUEST_FORM,
     "alert_rule": ALERT_RULE,
+    "ca_mismatch": CA_MISMATCH,
     "alert_state": ALERT_STATE,
     "alert_run_outcome": ALERT_RUN_OUTCOME,
     "agency_kind": AGENCY_KIND,

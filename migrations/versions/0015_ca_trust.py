@@ -104,7 +104,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     # Serials as the integer's hex: separators and leading zeros dropped, upper case. Only
     # values made of hex digits are touched, and only rows that change are written.
-    compact = "upper(replace(replace(replace(serial, ':', ''), ' ', ''), '-', ''))"
+    compact = "upper(replace(replace(serial, ':', ''), ' ', ''))"
     stripped = f"ltrim({compact}, '0')"
     normal = f"CASE WHEN {stripped} = '' THEN '0' ELSE {stripped} END"
     is_hex = (f"{compact} NOT GLOB '*[^0-9A-F]*'" if conn.dialect.name == "sqlite"

@@ -14,6 +14,7 @@ import pytest
 
 import inventory
 from inventory.alerts.rules import RULE_ORDER
+from inventory.ca.reconcile import KINDS as CA_KINDS
 from inventory.desk.requests import DOSSIER, STEPS
 from inventory.desk.unlock_desk import UNLOCK_METHODS
 from inventory.fleet.lifecycle import MOVES
@@ -45,6 +46,7 @@ ENUMERATIONS: dict[str, tuple[str, ...]] = {
     "agency_kind": models.AGENCY_KINDS,
     "role": models.ROLES,
     "stocktake_state": models.STOCKTAKE_STATES,
+    "ca_mismatch": CA_KINDS,
 }
 
 

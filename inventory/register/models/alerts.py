@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from inventory.register.models.base import Base, utcnow
 
 ALERT_RULES = ("cert_expiring", "cert_expired", "device_locked", "device_unseen",
-               "request_pending")
+               "request_pending", "ca_mismatch")
 ALERT_STATES = ("sent", "failed", "acked", "snoozed")
 RUN_OUTCOMES = ("running", "nothing", "sent", "partial", "failed")
 
@@ -22,7 +22,9 @@ class AlertLedgerEntry(Base):
     ``subject_id`` is a certificate id (cert_* rules), a device id (device_*) or a request id
     (request_pending). ``threshold`` is in days (0 for an expired certificate). ``episode``
     tells two occurrences of the same condition apart (a device locked a second time, seen
-    again and then unseen again); it is 0 for certificates and requests.
+    again and then unseen again); it is 0 for certificates and requests. For ``ca_mismatch``
+    the subject is the certificate (a CRL for ``crl_stale``), the threshold 0, and the episode
+    the mismatch kind's number (``inventory.ca.reconcile.KIND_NUMBERS``).
     """
 
     __tablename__ = "alert_ledger"
