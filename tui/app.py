@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from inventory.register.changes import Changes
+from inventory.register.config import Settings
 from inventory.register.db import Register
 from inventory.services.dashboard import NOT_SEEN_STATUSES
 
@@ -67,9 +68,11 @@ class TokenfleetApp(App[None]):
                  poller_factory: Callable[[], Any] | None = None,
                  search_debounce: float = 0.15, theme: str = "textual-dark",
                  host: str | None = None, watch_changes: bool = True,
-                 who: str | None = None) -> None:
+                 who: str | None = None, settings: Settings | None = None) -> None:
         self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
                              poller_factory=poller_factory, search_debounce=search_debounce)
+        if settings is not None:
+            self.ctx.settings = settings
         if host:
             self.ctx.host = host
         super().__init__()

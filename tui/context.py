@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from inventory.register.config import Settings
 from inventory.register.db import Register
 from inventory.register.models import utcnow
 
@@ -31,6 +32,7 @@ class UiContext:
     search_debounce: float = 0.15
     not_seen_days: int = 30
     host: str = field(default_factory=socket.gethostname)  # this poller station's name
+    settings: Settings = field(default_factory=Settings)  # CA grace days, OCSP URL, timeout
 
     def now(self) -> datetime:
         return self.fixed_now or utcnow()

@@ -32,5 +32,6 @@ DEVICES_KEYS: list[tuple[str, str]] = [
     ("c", "nav.clear_filters"),
     ("a", "tip.actions"),
     *((key, f"device_action.{name}") for name, key in ACTION_KEYS.items()),
+    ("o", "ca.ocsp_tip"),
     ("Escape", "nav.back"),
 ]

@@ -1,4 +1,5 @@
-"""One device: holder and agency, every certificate, PIN state, handovers, requests, history."""
+"""One device: holder and agency, every certificate, PIN state, handovers, requests, history,
+and how its certificate compares with the CA (``o`` asks the CA's OCSP responder)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from inventory.ca.ocsp import OcspAnswer
 from inventory.register.changes import Changes
+from inventory.services import ca as ca_desk
 from inventory.services.devices import DeviceDetail, device_detail
+from inventory.vocabulary import Vocabulary
 
 from ..actions import offered_actions
 from ..bindings import localise_bindings
@@ -36,6 +40,7 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "dismiss", "nav.back", id="back"),
         Binding("f5", "refresh", "nav.refresh", show=False),
+        Binding("o", "ocsp", "ca.ocsp_key", tooltip="ca.ocsp_tip", id="ocsp"),
         *ACTION_BINDINGS,
     ]
 
@@ -43,6 +48,8 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
         super().__init__()
         self.device_id = device_id
         self.detail: DeviceDetail | None = None
+        self.ca_line: str | None = None
+        self.ocsp_line: str | None = None
 
     def compose(self) -> ComposeResult:
         localise_bindings(self, ctx(self).labels)
@@ -68,8 +75,49 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load(self) -> None:
         # the version comes along: actions are refused if the device moved on since
-        detail = device_detail(ctx(self).register, self.device_id)
+        c = ctx(self)
+        detail = device_detail(c.register, self.device_id)
+        check = ca_desk.device_check(c.register, self.device_id, now=c.now(),
+                                     grace_days=c.settings.ca_grace_days)
+        self.app.call_from_thread(self.show_ca, check)
         self.app.call_from_thread(self.show, detail)
+
+    def show_ca(self, check: ca_desk.DeviceCheck) -> None:
+        """This device's CA reconciliation in one line (the rules of ``ca check``)."""
+        t = ctx(self).labels
+        words = Vocabulary(t.lang)
+        if not check.anchors:
+            self.ca_line = t("ca.not_checked")
+        elif not check.mismatches:
+            self.ca_line = t("ca.ok")
+        else:
+            self.ca_line = "; ".join(f"{words.term('ca_mismatch', m.kind)}: "
+                                     f"{m.describe(t.lang)}" for m in check.mismatches)
+
+    def action_ocsp(self) -> None:
+        if self.detail is None:
+            return
+        self.notify(ctx(self).labels("ca.ocsp_asking", serial=self.detail.serial))
+        self.ask_ocsp(self.detail.serial, self.detail.kind)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ocsp")
+    def ask_ocsp(self, serial: str, kind: str) -> None:
+        c = ctx(self)
+        answer = ca_desk.ask_ocsp(c.register, serial, c.settings, kind=kind)
+        self.app.call_from_thread(self.show_ocsp, answer)
+
+    def show_ocsp(self, answer: OcspAnswer) -> None:
+        t = ctx(self).labels
+        line = t(f"ca.ocsp_{answer.status}", cert=answer.certificate_serial,
+                 this=_when(answer.this_update),
+                 next=_when(answer.next_update) if answer.next_update else "—")
+        if answer.revocation_time is not None:
+            line += " " + t("ca.ocsp_revoked_at", at=_when(answer.revocation_time),
+                            reason=answer.revocation_reason or "—")
+        self.ocsp_line = line
+        self.notify(line, severity="information" if answer.status == "good" else "warning")
+        if self.detail is not None:
+            self.show(self.detail)
 
     def show(self, d: DeviceDetail) -> None:
         self.detail = d
@@ -94,6 +142,8 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
             (t("detail.moves"), ", ".join(
                 t.term("device_action", a) for a in offered_actions(d.status, holder is not None))
              or none),
+            (t("ca.line"), self.ca_line or none),
+            (t("ca.ocsp_line"), self.ocsp_line or t("ca.ocsp_hint")),
         ]
         if d.phone_number:
             lines.insert(2, (t("detail.phone"), d.phone_number))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -12,16 +14,18 @@ from textual.widgets import Footer, Header, Input, Static
 
 from inventory.fleet.queries import SORT_KEYS, DeviceFilter
 from inventory.register.changes import Changes
+from inventory.services import ca as ca_desk
 
 from ..bindings import localise_bindings
 from ..context import ctx
+from ..errors import ShowsWorkerErrors
 from ..widgets.device_table import SORT_OF_COLUMN, DeviceTable, Query
 from ..widgets.filter_bar import FilterBar, FilterValues
 from .action_form import DeviceTarget
 from .device_actions import ACTION_BINDINGS, DeviceActions
 
 
-class DevicesScreen(DeviceActions, Screen[None]):
+class DevicesScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     AUTO_FOCUS = "#devices"
     BINDINGS = [  # noqa: RUF012
         Binding("slash", "focus_search", "nav.search", tooltip="tip.search", id="search"),
@@ -68,12 +72,25 @@ class DevicesScreen(DeviceActions, Screen[None]):
                             now=ctx(self).now())
 
     def run_query(self) -> None:
-        f = self.build_filter(self.query_one(FilterBar).values)
+        values = self.query_one(FilterBar).values
+        f = self.build_filter(values)
         if f.expiring_within is not None and self.sort == "id":
             # the expiry index gives this list in expiry order at once; in id order SQLite
             # sorts the whole window first (0.45 s for 30 days at 1M devices)
             self.sort = "expiry"
+        if values.ca_mismatch:
+            self.load_ca_mismatches(Query(f, self.sort, self.descending), values.ca_mismatch)
+            return
         self.table.load(Query(f, self.sort, self.descending))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ca-filter")
+    def load_ca_mismatches(self, query: Query, kind: str) -> None:
+        """The CA filter: reconcile (off the UI thread), then list the devices it names."""
+        c = ctx(self)
+        ids = ca_desk.mismatched_devices(c.register, kind, now=c.now(),
+                                         grace_days=c.settings.ca_grace_days)
+        self.app.call_from_thread(self.table.load, replace(
+            query, filter=replace(query.filter, device_ids=ids)))
 
     def show_preset(self, values: FilterValues, not_seen_for: timedelta | None = None,
                     statuses: tuple[str, ...] = ()) -> None:

@@ -1,4 +1,5 @@
-"""The filter bar above the devices table: search, status, kind, agency, expiring, locked."""
+"""The filter bar above the devices table: search, status, kind, agency, expiring, locked, and
+the CA reconciliation (devices whose certificate does not match the CA)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Select
 
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
+from inventory.services.ca import CERTIFICATE_KINDS
+from inventory.vocabulary import Vocabulary
 
 from ..context import ctx
 
@@ -22,6 +25,7 @@ class FilterValues:
     agency_code: str = ""
     expiring_days: str = ""
     locked_only: bool = False
+    ca_mismatch: str | None = None  # "any" or one of CERTIFICATE_KINDS
 
 
 class FilterBar(Horizontal):
@@ -44,18 +48,24 @@ class FilterBar(Horizontal):
         yield Input(placeholder=labels("devices.expiring"), id="expiring-filter",
                     restrict=r"[0-9]*", max_length=4)
         yield Checkbox(labels("devices.locked_only"), id="locked-filter")
+        words = Vocabulary(labels.lang)
+        yield Select([(labels("ca.any"), "any"),
+                      *((words.term("ca_mismatch", k), k) for k in CERTIFICATE_KINDS)],
+                     id="ca-filter", prompt=labels("ca.filter"))
 
     @property
     def values(self) -> FilterValues:
         status = self.query_one("#status-filter", Select).value
         kind = self.query_one("#kind-filter", Select).value
+        ca = self.query_one("#ca-filter", Select).value
         return FilterValues(
             search=self.query_one("#search", Input).value,
             status=status if isinstance(status, str) else None,
             kind=kind if isinstance(kind, str) else None,
             agency_code=self.query_one("#agency-filter", Input).value.strip(),
             expiring_days=self.query_one("#expiring-filter", Input).value.strip(),
-            locked_only=self.query_one("#locked-filter", Checkbox).value)
+            locked_only=self.query_one("#locked-filter", Checkbox).value,
+            ca_mismatch=ca if isinstance(ca, str) else None)
 
     def set_values(self, values: FilterValues) -> None:
         """Show a preset (a dashboard figure); posts one Changed when done."""
@@ -68,6 +78,8 @@ class FilterBar(Horizontal):
             self.query_one("#agency-filter", Input).value = values.agency_code
             self.query_one("#expiring-filter", Input).value = values.expiring_days
             self.query_one("#locked-filter", Checkbox).value = values.locked_only
+            self.query_one("#ca-filter", Select).value = (
+                values.ca_mismatch if values.ca_mismatch else Select.NULL)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
