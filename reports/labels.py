@@ -23,6 +23,7 @@ VI: dict[str, str] = {
     "sheet.activity": "Hoạt động",
     "sheet.locked_lost": "Bị khóa - mất",
     "sheet.register": "Danh sách thiết bị",
+    "sheet.ca": "Đối chiếu CA",
     # titles
     "title.report": "Báo cáo tháng về thiết bị ký số",
     "title.summary": "Số liệu tổng hợp",
@@ -31,6 +32,7 @@ VI: dict[str, str] = {
     "title.activity": "Các thao tác trong tháng",
     "title.locked_lost": "Thiết bị đang bị khóa hoặc bị mất",
     "title.register": "Danh sách thiết bị tại thời điểm cuối tháng",
+    "title.ca": "Sai lệch giữa sổ quản lý và CA (CRL, chuỗi tin cậy) lúc lập báo cáo",
     "title.trend": "Cấp mới và gia hạn 12 tháng gần nhất",
     "chart.by_status": "Thiết bị theo trạng thái và đơn vị",
     "chart.trend": "Cấp mới và gia hạn theo tháng",
@@ -96,6 +98,8 @@ VI: dict[str, str] = {
     "col.model": "Dòng thiết bị",
     "col.phone_number": "Số thuê bao",
     "col.status_since": "Trạng thái từ ngày",
+    "col.ca_kind": "Loại sai lệch",
+    "col.detail": "Chi tiết",
 }
 
 EN: dict[str, str] = {
@@ -105,6 +109,7 @@ EN: dict[str, str] = {
     "sheet.activity": "Activity",
     "sheet.locked_lost": "Locked & lost",
     "sheet.register": "Register",
+    "sheet.ca": "CA check",
     "title.report": "Monthly report on signing devices",
     "title.summary": "Summary",
     "title.by_agency": "Devices by agency",
@@ -112,6 +117,7 @@ EN: dict[str, str] = {
     "title.activity": "Lifecycle events of the month",
     "title.locked_lost": "Devices locked or lost",
     "title.register": "Device register as of the month's end",
+    "title.ca": "Mismatches between the register and the CA (CRLs, trust) when generated",
     "title.trend": "Issuance and renewal, last 12 months",
     "chart.by_status": "Devices by status and agency",
     "chart.trend": "Issuance and renewal by month",
@@ -174,6 +180,8 @@ EN: dict[str, str] = {
     "col.model": "Model",
     "col.phone_number": "Phone number",
     "col.status_since": "Status since",
+    "col.ca_kind": "Mismatch",
+    "col.detail": "Detail",
 }
 
 TABLES = {"vi": VI, "en": EN}

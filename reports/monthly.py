@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from inventory.ca.reconcile import reconcile
 from inventory.register import access, seal
 from inventory.register.config import Settings
 from inventory.register.db import Register
@@ -38,6 +39,7 @@ from .pointintime import (
 )
 from .tables import (
     ACTIVITY_COLUMNS,
+    CA_COLUMNS,
     EXPIRING_COLUMNS,
     LOCKED_LOST_COLUMNS,
     REGISTER_COLUMNS,
@@ -76,8 +78,8 @@ def _check_target(path: Path, fmt: str) -> None:
 
 def write_monthly(register: Register, *, month: str | None = None, output: Path | None = None,
                   fmt: str = "xlsx", agency_level: int | None = None, lang: str | None = None,
-                  include_personal_data: bool = False, now: datetime | None = None
-                  ) -> ReportResult:
+                  include_personal_data: bool = False, now: datetime | None = None,
+                  ca_grace_days: int = 7) -> ReportResult:
     """What ``tokenfleet report monthly`` and the TUI's report box both call, with the same
     defaults: ``month`` as typed (``YYYY-MM``; None: the last complete month), ``None`` for
     ``agency_level`` and ``lang`` meaning ``DEFAULT_AGENCY_LEVEL`` and ``DEFAULT_LANG``. The
@@ -86,14 +88,14 @@ def write_monthly(register: Register, *, month: str | None = None, output: Path 
         register, period=parse_month(month) if month else None, output=output, fmt=fmt,
         agency_level=DEFAULT_AGENCY_LEVEL if agency_level is None else agency_level,
         lang=lang or DEFAULT_LANG, include_personal_data=include_personal_data, now=now,
-        seal_key=Settings.from_env().seal_key)
+        seal_key=Settings.from_env().seal_key, ca_grace_days=ca_grace_days)
 
 
 def monthly_report(register: Register, *, period: Period | None = None,
                    output: Path | None = None, fmt: str = "xlsx",
                    agency_level: int = DEFAULT_AGENCY_LEVEL, lang: str = DEFAULT_LANG,
                    include_personal_data: bool = False, now: datetime | None = None,
-                   seal_key: str | None = None) -> ReportResult:
+                   seal_key: str | None = None, ca_grace_days: int = 7) -> ReportResult:
     """Write the report of ``period`` (default: the last complete month) to ``output``; it
     carries the seal of the audit chain at the month's end (signed with ``seal_key``)."""
     now = now or utcnow()
@@ -117,7 +119,7 @@ def monthly_report(register: Register, *, period: Period | None = None,
         target = tmp_dir / output.name if fmt == "xlsx" else tmp_dir
         result = ReportResult(output, period)
         _build(register, period, target, fmt, agency_level, Labels(lang),
-               include_personal_data, now, result, seal_key)
+               include_personal_data, now, result, seal_key, ca_grace_days)
         if fmt == "xlsx":
             os.replace(target, output)
         else:
@@ -140,13 +142,13 @@ def monthly_report(register: Register, *, period: Period | None = None,
 
 def _build(register: Register, period: Period, target: Path, fmt: str, level: int,
            labels: Labels, personal: bool, now: datetime, result: ReportResult,
-           seal_key: str | None) -> None:
+           seal_key: str | None, ca_grace_days: int) -> None:
     at = period.end
     with register.read() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         agencies = AgencyResolver(session, at)
-        maker = RowMaker(agencies, at, personal)
+        maker = RowMaker(agencies, at, personal, labels.lang)
         tally = AgencyTally(agencies, level, at)
         # A scoped login (row-level security) sees its agency's subtree: every sheet says so.
         identity = access.identify(session)
@@ -182,6 +184,10 @@ def _build(register: Register, period: Period, target: Path, fmt: str, level: in
             result.rows["locked_lost"] = out.list_sheet(
                 "locked_lost", LOCKED_LOST_COLUMNS,
                 maker.rows(open_cases, "locked_lost"))
+            # The CA reconciliation is of the CRLs held now (the CA's past lists are not kept)
+            mismatches = reconcile(session, now=now,
+                                   grace=timedelta(days=ca_grace_days)).mismatches
+            result.rows["ca"] = out.list_sheet("ca", CA_COLUMNS, maker.rows(mismatches, "ca"))
             figures_now = month_figures(session, period)
             figures_before = month_figures(session, period.previous())
             month_seal = seal.as_of(session, at)

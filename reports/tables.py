@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from inventory.ca.reconcile import Mismatch
 from inventory.fleet.lifecycle import mask_national_id
 
 from .pointintime import ActivityRow, AgencyResolver, DeviceAt
@@ -51,6 +52,12 @@ ACTIVITY_COLUMNS = (
     Column("agency_code", "text", 12), Column("agency", "text", 40),
     Column("actor", "text", 14), Column("summary", "note", 40),
 )
+CA_COLUMNS = (
+    Column("ca_kind", "ca_mismatch", 30), Column("serial", "text", 22),
+    Column("holder", "text", 26), Column("agency_code", "text", 12),
+    Column("agency", "text", 40), Column("certificate_serial", "text", 36),
+    Column("since", "date", 12), Column("detail", "text", 70),
+)
 LOCKED_LOST_COLUMNS = (
     Column("status", "device_status", 11), Column("since", "datetime", 16),
     Column("age_days", "int", 9), Column("serial", "text", 22),
@@ -64,8 +71,10 @@ LOCKED_LOST_COLUMNS = (
 class RowMaker:
     """Turns point-in-time devices and events into table rows for one report."""
 
-    def __init__(self, agencies: AgencyResolver, at: datetime, include_personal_data: bool):
+    def __init__(self, agencies: AgencyResolver, at: datetime, include_personal_data: bool,
+                 lang: str = "vi"):
         self.agencies, self.at, self.personal = agencies, at, include_personal_data
+        self.lang = lang
 
     def _agency(self, agency_id: int | None) -> tuple[str | None, str | None]:
         info = self.agencies.info(agency_id)
@@ -93,6 +102,10 @@ class RowMaker:
         code, name = self._agency(d.agency_id)
         return (d.status, d.since, (self.at - d.since).days, d.serial, d.kind, d.holder,
                 d.title, code, name, d.lock_count)
+
+    def ca(self, m: Mismatch) -> tuple[Any, ...]:
+        return (m.kind, m.serial, m.holder, m.agency_code, m.agency, m.certificate_serial,
+                m.since, m.describe(self.lang))
 
     def activity(self, e: ActivityRow) -> tuple[Any, ...]:
         code, name = self._agency(self.agencies.resolve(e.agency_id))

@@ -29,7 +29,7 @@ from .pointintime import Period
 from .tables import Column
 
 HEADER_ROW = 4  # rows 0–2: title, period, generated; row 3 blank
-SHEETS = ("summary", "by_agency", "expiring", "activity", "locked_lost", "register")
+SHEETS = ("summary", "by_agency", "expiring", "activity", "locked_lost", "ca", "register")
 CHART_COL = 8  # right of the tables (the status table is 7 columns wide)
 URGENCY = ((30, "#F4B6B6"), (60, "#F9D7A8"), (90, "#FFF2B3"))
 # Excel number formats of dates, as ``inventory.vocabulary.formats`` writes them in text

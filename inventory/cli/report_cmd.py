@@ -43,6 +43,7 @@ def monthly(app: AppContext, month: str | None, output: Path | None, fmt: str,
 
     result = write_monthly(app.register(), month=month, output=output, fmt=fmt,
                            agency_level=agency_level, lang=lang,
-                           include_personal_data=include_personal_data)
+                           include_personal_data=include_personal_data,
+                           ca_grace_days=app.settings.ca_grace_days)
     rows = ", ".join(f"{k} {n}" for k, n in result.rows.items())
     click.echo(f"{result.path}: report for {result.period.label()} written ({rows})")

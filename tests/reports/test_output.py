@@ -66,7 +66,7 @@ def test_vietnamese_by_default_and_ids_masked(demo_register: Register, tmp_path:
     monthly_report(demo_register, period=MONTH, output=out, now=FIXED_NOW)
     book = openpyxl.load_workbook(out, read_only=True)
     assert book.sheetnames == ["Tổng hợp", "Theo đơn vị", "Sắp hết hạn", "Hoạt động",
-                               "Bị khóa - mất", "Danh sách thiết bị"]
+                               "Bị khóa - mất", "Đối chiếu CA", "Danh sách thiết bị"]
     title = next(book["Tổng hợp"].iter_rows(max_row=1, values_only=True))[0]
     assert title.startswith("Báo cáo tháng")
     book.close()
@@ -91,9 +91,9 @@ def test_csv_writes_one_file_per_table(demo_register: Register, tmp_path: Path) 
     monthly_report(demo_register, period=MONTH, output=folder, fmt="csv", now=FIXED_NOW)
     monthly_report(demo_register, period=MONTH, output=xlsx, lang="en", now=FIXED_NOW)
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["activity.csv", "by_agency.csv", "expiring.csv", "locked_lost.csv",
-                     "register.csv", "seal.txt", "status_by_top_agency.csv", "summary.csv",
-                     "trend.csv"]
+    assert names == ["activity.csv", "by_agency.csv", "ca.csv", "expiring.csv",
+                     "locked_lost.csv", "register.csv", "seal.txt", "status_by_top_agency.csv",
+                     "summary.csv", "trend.csv"]
 
     def read(name: str) -> list[dict[str, str]]:
         with (folder / name).open(encoding="utf-8-sig", newline="") as fh:
