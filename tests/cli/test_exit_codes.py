@@ -56,7 +56,9 @@ def test_every_alert_outcome_has_a_code() -> None:
 
 
 @pytest.mark.parametrize("table", [exit_codes.COMMON, exit_codes.ALERT_RUN,
-                                   exit_codes.ALERT_STATUS], ids=["common", "run", "status"])
+                                   exit_codes.ALERT_STATUS, exit_codes.CA_CHECK,
+                                   exit_codes.CA_OCSP],
+                         ids=["common", "run", "status", "ca-check", "ca-ocsp"])
 def test_the_readme_shows_the_table(table: tuple[exit_codes.ExitCode, ...]) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     expected = exit_codes.markdown(table)
@@ -69,8 +71,11 @@ def test_the_reserved_io_codes_are_in_the_table() -> None:
 
 
 def test_help_of_alerts_run_and_status_shows_their_tables(tokenfleet: Tokenfleet) -> None:
-    for command, table in (("run", exit_codes.ALERT_RUN), ("status", exit_codes.ALERT_STATUS)):
-        code, out, _err = tokenfleet("alerts", command, "--help")
+    for command, table in ((("alerts", "run"), exit_codes.ALERT_RUN),
+                           (("alerts", "status"), exit_codes.ALERT_STATUS),
+                           (("ca", "check"), exit_codes.CA_CHECK),
+                           (("ca", "ocsp"), exit_codes.CA_OCSP)):
+        code, out, _err = tokenfleet(*command, "--help")
         assert code == 0
         for e in table:
             assert re.search(rf"^\s+{e.code}\s+{re.escape(e.meaning)}$", out, re.M), e
