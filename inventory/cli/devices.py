@@ -14,7 +14,7 @@ from inventory.fleet.queries import DeviceFilter
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, HANDOVER_METHODS
 from inventory.services import ca as ca_desk
 from inventory.services import devices
-from inventory.services.devices import DeviceRef, MoveResult
+from inventory.services.devices import DeviceRef, MoveResult, RenewResult
 
 LIST_COLUMNS = ("serial", "kind", "status", "holder", "agency_code", "lock_count", "not_after",
                 "last_seen_at")
@@ -105,14 +105,28 @@ def device_show(app: AppContext, serial: str, kind: str | None, fmt: str) -> Non
 @click.option("--model")
 @click.option("--phone", "phone_number", help="Phone number (PKI SIM).")
 @click.option("--notes")
+@click.option("--cert", "cert_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The certificate already on the device (PEM or DER): serial, issuer, "
+                   "subject, validity and fingerprint are read from it.")
 @pass_app
 def device_add(app: AppContext, serial: str, kind: str, manufacturer: str | None,
-               model: str | None, phone_number: str | None, notes: str | None) -> None:
-    """Add a new device to stock."""
-    device = devices.add_device(app.register(), actor=app.actor, kind=kind, serial=serial,
-                                manufacturer=manufacturer, model=model,
-                                phone_number=phone_number, notes=notes)
-    click.echo(f"{device.kind} {device.serial} added: {device.status}")
+               model: str | None, phone_number: str | None, notes: str | None,
+               cert_file: Path | None) -> None:
+    """Add a new device to stock (with --cert: carrying its certificate)."""
+    if cert_file is None:
+        device = devices.add_device(app.register(), actor=app.actor, kind=kind, serial=serial,
+                                    manufacturer=manufacturer, model=model,
+                                    phone_number=phone_number, notes=notes)
+        click.echo(f"{device.kind} {device.serial} added: {device.status}")
+        return
+    data = CertificateData.from_file(cert_file)  # read before anything is written
+    result = devices.add_device_with_certificate(
+        app.register(), data, actor=app.actor, kind=kind, serial=serial,
+        manufacturer=manufacturer, model=model, phone_number=phone_number, notes=notes)
+    click.echo(f"{result.device.kind} {result.device.serial} added: {result.device.status}, "
+               f"certificate {result.certificate_serial} valid until "
+               f"{result.not_after:%Y-%m-%d}")
+    _warn_untrusted(result)
 
 
 def _moved(result: MoveResult) -> None:
@@ -195,6 +209,10 @@ def device_renew(app: AppContext, serial: str, cert_file: Path | None, cert_seri
                                   actor=app.actor)
     click.echo(f"{result.device.serial}: certificate {result.certificate_serial} valid until "
                f"{result.not_after:%Y-%m-%d}")
+    _warn_untrusted(result)
+
+
+def _warn_untrusted(result: RenewResult) -> None:
     if result.untrusted:
         click.echo(f"tokenfleet: warning: {result.device.serial}: certificate "
                    f"{result.certificate_serial} does not chain to a trust anchor "

@@ -24,6 +24,7 @@ from inventory.fleet.queries import DeviceFilter, DeviceRow, Page, get_device
 from inventory.register.db import Register
 from inventory.register.errors import NotFoundError, ValidationError
 from inventory.register.models import (
+    Certificate,
     Device,
     Event,
     Handover,
@@ -278,6 +279,22 @@ def add_device(register: Register, *, actor: str, kind: str, serial: str,
         return device_summary(device)
 
 
+def add_device_with_certificate(register: Register, certificate: CertificateData, *,
+                                actor: str, kind: str, serial: str,
+                                manufacturer: str | None = None, model: str | None = None,
+                                phone_number: str | None = None,
+                                notes: str | None = None) -> RenewResult:
+    """A new device enters the register in stock already carrying its certificate (a token the
+    CA delivered personalised), both in one transaction; a certificate file is validated
+    against the trust anchors at once, as on renewal."""
+    with register.session() as session:
+        device = lifecycle.add_device(session, kind=kind, serial=serial, actor=actor,
+                                      manufacturer=manufacturer, model=model,
+                                      phone_number=phone_number, notes=notes)
+        cert = lifecycle.attach_certificate(session, device, certificate, actor=actor)
+        return _with_verdict(session, device, cert, certificate)
+
+
 def move_device(register: Register, ref: DeviceRef, move: str, *, actor: str,
                 note: str | None = None) -> MoveResult:
     """One of ``SIMPLE_MOVES`` (lock, unlock, report lost, revoke, return, retire)."""
@@ -309,9 +326,15 @@ def renew_device(register: Register, ref: DeviceRef, certificate: CertificateDat
     with register.session() as session:
         device = _device(session, ref)
         cert = lifecycle.renew(session, device, certificate, actor=actor)
-        verdicts = chains.settle(session, [cert.id]) if certificate.der is not None else []
-        untrusted = next((v.note for v in verdicts if v.chain == "untrusted"), None)
-        return RenewResult(device_summary(device), cert.serial, cert.not_after, untrusted)
+        return _with_verdict(session, device, cert, certificate)
+
+
+def _with_verdict(session: Session, device: Device, cert: Certificate,
+                  certificate: CertificateData) -> RenewResult:
+    """The certificate just put on ``device``, its path validated now when it came as a file."""
+    verdicts = chains.settle(session, [cert.id]) if certificate.der is not None else []
+    untrusted = next((v.note for v in verdicts if v.chain == "untrusted"), None)
+    return RenewResult(device_summary(device), cert.serial, cert.not_after, untrusted)
 
 
 def edit_device_holder(register: Register, ref: DeviceRef, *, actor: str,

@@ -1,4 +1,4 @@
-"""`device renew --cert FILE` and `devices --ca-mismatch` (issue 15), on both backends."""
+"""`device add|renew --cert FILE` and `devices --ca-mismatch` (issue 15), on both backends."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from inventory.fleet.certificates import name_key
 from inventory.register.models import Certificate
-from tests.ca.conftest import Fleet, fleet, pki, run  # noqa: F401 - fixtures
+from tests.ca.conftest import Fleet, fleet, pki, run, trust  # noqa: F401 - fixtures
 from tests.ca.pki import der, pem
 from tests.ca.test_reconcile import EXPECTED, scenario
 
@@ -47,6 +47,35 @@ def test_renew_refuses_mixed_or_bad_input(fleet: Fleet) -> None:  # noqa: F811
     typed = run(fleet.url, "device", "renew", "TOK1", "--cert-serial", "0a:bc",
                 "--not-before", "2026-01-01", "--not-after", "2029-01-01")
     assert typed.code == 0 and "certificate ABC valid until 2029-01-01" in typed.out
+
+
+def test_add_reads_the_certificate_file(fleet: Fleet) -> None:  # noqa: F811
+    cert = fleet.pki.ca.issue("Trần Thị Bình", serial=0x0BEEF)
+    path = fleet.write("tok2.der", der(cert))
+    result = run(fleet.url, "device", "add", "TOK2", "--cert", str(path))
+    assert result.code == 0, result.err
+    assert (f"usb_token TOK2 added: in_stock, certificate BEEF valid until "
+            f"{cert.not_valid_after_utc:%Y-%m-%d}") in result.out
+    with fleet.register.read() as s:  # no trust anchor yet: validated once there is one
+        held = s.scalars(select(Certificate)).one()
+        assert (held.serial, held.der, held.status) == ("BEEF", der(cert), "active")
+        assert held.issuer_der == cert.issuer.public_bytes() and held.chain == "pending"
+    trust(fleet)
+    with fleet.register.read() as s:
+        assert s.scalars(select(Certificate.chain)).one() == "trusted"
+    # a certificate from a CA the office does not trust: added, and the operator is told so
+    stranger = fleet.write("tok5.pem", pem(fleet.pki.other.issue("Lạ")))
+    result = run(fleet.url, "device", "add", "TOK5", "--cert", str(stranger))
+    assert result.code == 0 and "TOK5: certificate" in result.err
+    assert "does not chain to a trust anchor" in result.err
+    # an unreadable file refuses the whole add: no device without its certificate
+    bad = run(fleet.url, "device", "add", "TOK3", "--cert", str(fleet.write("b.der", b"x")))
+    assert bad.code == 65 and "b.der" in bad.err and "\n" not in bad.err.strip()
+    assert run(fleet.url, "device", "show", "TOK3").code == 3
+    # the same certificate on a second new device: a duplicate, and that device is not added
+    again = run(fleet.url, "device", "add", "TOK4", "--cert", str(path))
+    assert again.code == 4
+    assert run(fleet.url, "device", "show", "TOK4").code == 3
 
 
 def test_untrusted_renewal_is_said_at_once(fleet: Fleet) -> None:  # noqa: F811
