@@ -62,9 +62,15 @@ class Verdict:
     note: str | None
 
 
+NO_PATH = "no issuer among the trust anchors"
+
+
 def _short(err: Exception) -> str:
+    """The verifier's reason, in a line a fleet manager can read."""
     text = str(err).split(" (encountered processing", 1)[0].strip()
     text = text.removeprefix("validation failed: ")
+    if text.startswith("candidates exhausted: all candidates exhausted with no interior"):
+        return NO_PATH  # the library's words for "nothing in the store issued it"
     return (text or type(err).__name__)[:300]
 
 

@@ -10,6 +10,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from inventory.ca import chains
 from inventory.fleet import lifecycle
 from inventory.fleet.certificates import CertificateData
 from inventory.register.models import Certificate
@@ -136,7 +137,7 @@ def test_pending_verdicts_are_settled_and_kept(fleet: Fleet) -> None:
         ("unknown_issuer", "POLLED")}
     with fleet.register.read() as s:
         chain, note = s.execute(select(Certificate.chain, Certificate.chain_note)).one()
-    assert chain == "untrusted" and note
+    assert chain == "untrusted" and note == chains.NO_PATH
 
 
 def test_trust_changes_revalidate(fleet: Fleet) -> None:
