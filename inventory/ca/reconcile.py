@@ -314,6 +314,8 @@ def _with_devices(session: Session, found: list[tuple[str, int, Any]],
             facts[row[0]] = row
     out = []
     for kind, cert_id, extra in found:
+        if cert_id not in facts:
+            continue  # its device is outside what this login may see (an agency scope)
         (_, cert_serial, issuer, created_at, chain_note, device_id, serial, status, agency_id,
          holder, code, name) = facts[cert_id]
         since: datetime | None = None

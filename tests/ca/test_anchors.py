@@ -62,6 +62,14 @@ def test_trust_is_for_admins(fleet: Fleet) -> None:
     assert refused.code == 77
     assert anchors(fleet) == 0
     assert run(fleet.url, "ca", "trust", "add", str(root), actor="chief").code == 0
-    # importing a CRL is an operator's work
+    # what the register believes of the CA is an admin's: its CRLs too
     crl = fleet.write("root.crl", fleet.pki.root.crl([]))
-    assert run(fleet.url, "ca", "crl", "import", str(crl), actor="clerk").code == 0
+    refused = run(fleet.url, "ca", "crl", "import", str(crl), actor="clerk")
+    assert refused.code == 77 and "admins only" in refused.err
+    assert run(fleet.url, "ca", "trust", "list", actor="clerk").code == 0
+    assert run(fleet.url, "ca", "crl", "import", str(crl), actor="chief").code == 0
+    # a viewer may check the register against the CA
+    assert run(fleet.url, "operator", "set", "reader", "--role", "viewer",
+               actor="chief").code == 0
+    checked = run(fleet.url, "ca", "check", "--format", "json", actor="reader")
+    assert checked.code == 0 and checked.out.strip() == "[]"
