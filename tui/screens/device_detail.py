@@ -14,7 +14,6 @@ from inventory.ca.ocsp import OcspAnswer
 from inventory.register.changes import Changes
 from inventory.services import ca as ca_desk
 from inventory.services.devices import DeviceDetail, device_detail
-from inventory.vocabulary import Vocabulary
 
 from ..actions import offered_actions
 from ..bindings import localise_bindings
@@ -85,13 +84,12 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     def show_ca(self, check: ca_desk.DeviceCheck) -> None:
         """This device's CA reconciliation in one line (the rules of ``ca check``)."""
         t = ctx(self).labels
-        words = Vocabulary(t.lang)
         if not check.anchors:
             self.ca_line = t("ca.not_checked")
         elif not check.mismatches:
             self.ca_line = t("ca.ok")
         else:
-            self.ca_line = "; ".join(f"{words.term('ca_mismatch', m.kind)}: "
+            self.ca_line = "; ".join(f"{t.term('ca_mismatch', m.kind)}: "
                                      f"{m.describe(t.lang)}" for m in check.mismatches)
 
     def action_ocsp(self) -> None:
@@ -109,10 +107,10 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     def show_ocsp(self, answer: OcspAnswer) -> None:
         t = ctx(self).labels
         line = t(f"ca.ocsp_{answer.status}", cert=answer.certificate_serial,
-                 this=_when(answer.this_update),
-                 next=_when(answer.next_update) if answer.next_update else "—")
+                 this=t.datetime(answer.this_update),
+                 next=t.datetime(answer.next_update) if answer.next_update else "—")
         if answer.revocation_time is not None:
-            line += " " + t("ca.ocsp_revoked_at", at=_when(answer.revocation_time),
+            line += " " + t("ca.ocsp_revoked_at", at=t.datetime(answer.revocation_time),
                             reason=answer.revocation_reason or "—")
         self.ocsp_line = line
         self.notify(line, severity="information" if answer.status == "good" else "warning")
