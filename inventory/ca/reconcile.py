@@ -52,6 +52,18 @@ IN_USE = ("issued", "locked")
 DEFAULT_GRACE = timedelta(days=7)
 CHUNK = 900  # ids per IN (…) when reading the mismatches' devices
 
+# The sentence of ``inventory.vocabulary.MESSAGES`` that says what a mismatch means, by kind
+# (and, for a certificate without a file, why its issuer could not be validated).
+SENTENCES: dict[tuple[str, str | None], str] = {
+    ("revoked_at_ca_in_use", None): "ca_mismatch.revoked_at_ca_in_use",
+    ("revoked_here_valid_at_ca", None): "ca_mismatch.revoked_here_valid_at_ca",
+    ("unknown_issuer", None): "ca_mismatch.unknown_issuer",
+    ("unknown_issuer", "no_file"): "ca_mismatch.unknown_issuer.no_file",
+    ("unknown_issuer", "no_issuer"): "ca_mismatch.unknown_issuer.no_issuer",
+    ("crl_stale", None): "ca_mismatch.crl_stale",
+}
+
+
 @lru_cache(maxsize=4)
 def _vocabulary(lang: str) -> Vocabulary:
     return Vocabulary(lang)
@@ -85,9 +97,7 @@ class Mismatch:
     def describe(self, lang: str = "en") -> str:
         """What the mismatch means, in the reader's language (``inventory.vocabulary``)."""
         words = _vocabulary(lang)
-        key = f"ca_mismatch.{self.kind}"
-        if self.kind == "unknown_issuer" and self.note in ("no_file", "no_issuer"):
-            key = f"{key}.{self.note}"
+        key = SENTENCES.get((self.kind, self.note), SENTENCES[(self.kind, None)])
         crl_date = self.note if self.kind == "revoked_here_valid_at_ca" else None
         said = words.message(key, {
             "date": words.date(self.since) if self.since else "?",
