@@ -12,7 +12,6 @@ from textual.widgets import Checkbox, Input, Select
 
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
 from inventory.services.ca import CERTIFICATE_KINDS
-from inventory.vocabulary import Vocabulary
 
 from ..context import ctx
 
@@ -48,9 +47,8 @@ class FilterBar(Horizontal):
         yield Input(placeholder=labels("devices.expiring"), id="expiring-filter",
                     restrict=r"[0-9]*", max_length=4)
         yield Checkbox(labels("devices.locked_only"), id="locked-filter")
-        words = Vocabulary(labels.lang)
         yield Select([(labels("ca.any"), "any"),
-                      *((words.term("ca_mismatch", k), k) for k in CERTIFICATE_KINDS)],
+                      *((labels.term("ca_mismatch", k), k) for k in CERTIFICATE_KINDS)],
                      id="ca-filter", prompt=labels("ca.filter"))
 
     @property
