@@ -130,6 +130,21 @@ def upgrade() -> None:
     conn.execute(sa.text(
         "UPDATE certificates SET revoked_at = (SELECT d.status_changed_at FROM devices d "
         "WHERE d.id = certificates.device_id) WHERE status = 'revoked' AND revoked_at IS NULL"))
+    if conn.dialect.name == "postgresql":
+        _grants()
+
+
+def _grants() -> None:
+    """Under the database roles (0012): the default privileges let every role read the new
+    tables and operators and admins write them; what the register believes of the CA (its trust
+    anchors and revocation lists) is an admin's alone. The tables hold no agency's rows: no
+    row-level security. (A server without the group roles has nothing to revoke.)"""
+    op.execute("""DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tokenfleet_operator') THEN
+            REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ca_trust_anchors, ca_crls
+                FROM tokenfleet_operator, tokenfleet_poller;
+        END IF;
+    END $$""")
 
 
 def downgrade() -> None:
