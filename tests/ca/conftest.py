@@ -16,12 +16,11 @@ from inventory.register.db import Register
 from tests.ca.pki import NOW, Pki, der, make_pki
 from tests.conftest import CliResult, run_tokenfleet
 
-ACTOR = "manager"
 
-
-def run(url: str, *args: str, actor: str = ACTOR) -> CliResult:
-    """``tokenfleet --db URL --actor ACTOR ARGS`` through the suite's one CLI runner."""
-    return run_tokenfleet("--db", url, "--actor", actor, *args)
+def run(url: str, *args: str, actor: str | None = None) -> CliResult:
+    """``tokenfleet --db URL [--actor ACTOR] ARGS`` through the suite's one CLI runner (the
+    actor is named only by tests of who may do what)."""
+    return run_tokenfleet("--db", url, *(("--actor", actor) if actor else ()), *args)
 
 
 @pytest.fixture(scope="session")
