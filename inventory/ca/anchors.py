@@ -26,7 +26,7 @@ from inventory.fleet.certificates import (
     name_key,
     subject_key_id,
 )
-from inventory.register import audit
+from inventory.register import access, audit
 from inventory.register.errors import DuplicateError, NotFoundError, ValidationError
 from inventory.register.models import RevocationList, TrustAnchor, utcnow
 
@@ -100,6 +100,7 @@ def add_anchors(session: Session, certs: list[x509.Certificate], *, actor: str, 
                 at: datetime | None = None) -> TrustChange:
     """Trust these CA certificates (all or nothing: one that is not a CA refuses the file)."""
     at = at or utcnow()
+    access.require(session, actor, "ca.trust_add")  # before anything is read or written
     for cert in certs:
         if not _is_ca(cert):
             raise ValidationError(f"{source}: {cert.subject.rfc4514_string()} is not a CA "
@@ -175,6 +176,7 @@ def find_anchor(session: Session, ref: str) -> TrustAnchor:
 def remove_anchor(session: Session, ref: str, *, actor: str,
                   at: datetime | None = None) -> TrustChange:
     at = at or utcnow()
+    access.require(session, actor, "ca.trust_remove")
     anchor = find_anchor(session, ref)
     subject, fp = anchor.subject, anchor.fingerprint_sha256
     crls = session.scalar(select(func.count()).select_from(RevocationList)

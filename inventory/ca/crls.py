@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from inventory.ca import net
 from inventory.ca.signatures import signature_valid
 from inventory.fleet.certificates import fingerprint, name_key, serial_hex
-from inventory.register import audit
+from inventory.register import access, audit
 from inventory.register.errors import ValidationError
 from inventory.register.models import RevocationList, TrustAnchor, utcnow
 
@@ -133,6 +133,7 @@ def import_crl(session: Session, data: bytes, *, source: str, actor: str,
                now: datetime | None = None) -> CrlImport:
     """Check and keep a CRL (the caller's transaction; a refusal raises before any write)."""
     now = now or utcnow()
+    access.require(session, actor, "ca.crl_import")  # who may, before what the CRL says
     crl, der = parse_crl(data, source)
     issuer = crl.issuer.rfc4514_string()
     try:

@@ -40,7 +40,7 @@ class Fleet:
     holder_id: int = 0
 
     def add(self, device: str, cert: CertificateData | None = None, *, status: str = "issued",
-            revoked_days_ago: int | None = None) -> None:
+            revoked_days_ago: int | None = None, holder_id: int | None = None) -> None:
         with self.register.session() as s:
             d = lifecycle.add_device(s, kind="usb_token", serial=device, actor="setup",
                                      at=NOW - dt.timedelta(days=60))
@@ -50,7 +50,7 @@ class Fleet:
             if status != "in_stock":
                 from inventory.register.models import Holder
 
-                holder = s.get(Holder, self.holder_id)
+                holder = s.get(Holder, holder_id or self.holder_id)
                 assert holder is not None
                 lifecycle.issue(s, d, holder, method="in_person", actor="setup",
                                 at=NOW - dt.timedelta(days=58))
@@ -78,15 +78,19 @@ class Fleet:
         return path
 
 
-@pytest.fixture
-def fleet(register: Register, db_url: str, pki: Pki, tmp_path: Path) -> Iterator[Fleet]:
+def make_fleet(register: Register, url: str, pki: Pki, folder: Path) -> Fleet:
     with register.session() as s:
         agency = lifecycle.add_agency(s, code="STTTT", name="Sở Thông tin và Truyền thông",
                                       actor="setup", contact_email="stttt@danang.gov.vn")
         holder = lifecycle.add_holder(s, full_name="Nguyễn Văn An", agency=agency,
                                       actor="setup")
         holder_id = holder.id
-    yield Fleet(register, db_url, pki, tmp_path, holder_id=holder_id)
+    return Fleet(register, url, pki, folder, holder_id=holder_id)
+
+
+@pytest.fixture
+def fleet(register: Register, db_url: str, pki: Pki, tmp_path: Path) -> Iterator[Fleet]:
+    yield make_fleet(register, db_url, pki, tmp_path)
 
 
 def trust(fleet: Fleet) -> None:

@@ -51,25 +51,3 @@ def test_only_ca_certificates_and_readable_files(fleet: Fleet) -> None:
     assert anchors(fleet) == 0
     with fleet.register.read() as s:
         assert s.scalar(select(func.count()).select_from(Event)) == events
-
-
-def test_trust_is_for_admins(fleet: Fleet) -> None:
-    assert run(fleet.url, "operator", "set", "chief", "--role", "admin").code == 0
-    assert run(fleet.url, "operator", "set", "clerk", "--role", "operator",
-               actor="chief").code == 0
-    root = fleet.write("root.pem", fleet.pki.root.pem)
-    refused = run(fleet.url, "ca", "trust", "add", str(root), actor="clerk")
-    assert refused.code == 77
-    assert anchors(fleet) == 0
-    assert run(fleet.url, "ca", "trust", "add", str(root), actor="chief").code == 0
-    # what the register believes of the CA is an admin's: its CRLs too
-    crl = fleet.write("root.crl", fleet.pki.root.crl([]))
-    refused = run(fleet.url, "ca", "crl", "import", str(crl), actor="clerk")
-    assert refused.code == 77 and "admins only" in refused.err
-    assert run(fleet.url, "ca", "trust", "list", actor="clerk").code == 0
-    assert run(fleet.url, "ca", "crl", "import", str(crl), actor="chief").code == 0
-    # a viewer may check the register against the CA
-    assert run(fleet.url, "operator", "set", "reader", "--role", "viewer",
-               actor="chief").code == 0
-    checked = run(fleet.url, "ca", "check", "--format", "json", actor="reader")
-    assert checked.code == 0 and checked.out.strip() == "[]"
