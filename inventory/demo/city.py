@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from inventory.demo.unlock_cases import demo_cases
-from inventory.fleet.certificates import name_key_of_text
 from inventory.register import audit
 from inventory.register.db import SQLITE_BULK_CACHE_KIB
 from inventory.register.errors import ValidationError
@@ -63,7 +62,6 @@ TOKEN_MODELS = [("Bit4id", "miniLector EVO"), ("SafeNet", "eToken 5110"), ("Feit
                 ("Viettel-CA", "VTC-Token 5")]
 SIM_MODELS = [("Viettel", "PKI SIM 128K"), ("VNPT", "PKI SIM"), ("MobiFone", "mobiCA SIM")]
 CA_ISSUER = "CN=Cục Chứng thực số và Bảo mật thông tin,O=Ban Cơ yếu Chính phủ,C=VN"
-CA_ISSUER_KEY = name_key_of_text(CA_ISSUER)  # compared with the CA's name (``ca check``)
 DEMO_ACTOR = "demo"
 LOCKOUT_CHANCE_PER_QUARTER = 0.025
 
@@ -292,9 +290,8 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
             der_id = hashlib.sha256(f"{seed_key(did)}:{cid}".encode()).hexdigest()
             certs.append({"id": cid, "device_id": did, "serial": der_id[:32].upper(),
                           "subject": f"CN={name},O={agency['name']},C=VN", "issuer": CA_ISSUER,
-                          "issuer_key": CA_ISSUER_KEY, "not_before": nb, "not_after": na,
-                          "fingerprint_sha256": der_id, "status": "active", "created_at": nb,
-                          "revoked_at": None})
+                          "not_before": nb, "not_after": na, "fingerprint_sha256": der_id,
+                          "status": "active", "created_at": nb})
             drafts.append(audit.EventDraft(
                 action, "certificate", cid, DEMO_ACTOR, device_id=did,
                 summary=f"certificate {certs[-1]['serial']} valid until {na:%Y-%m-%d}",
@@ -339,7 +336,7 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
                 _move(dev, "revoke", "revoked", t, drafts)
                 for c in own_certs:
                     if c["status"] == "active":
-                        c["status"], c["revoked_at"] = "revoked", t
+                        c["status"] = "revoked"
             if final == "retired":
                 t = _after(rng, t, now, 120)
                 _move(dev, "retire", "retired", t, drafts)
