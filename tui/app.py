@@ -68,13 +68,16 @@ class TokenfleetApp(App[None]):
                  poller_factory: Callable[[], Any] | None = None,
                  search_debounce: float = 0.15, theme: str = "textual-dark",
                  host: str | None = None, watch_changes: bool = True,
-                 who: str | None = None, settings: Settings | None = None) -> None:
+                 who: str | None = None, settings: Settings | None = None,
+                 observation_retention_days: int | None = None) -> None:
         self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
                              poller_factory=poller_factory, search_debounce=search_debounce)
         if settings is not None:
             self.ctx.settings = settings
         if host:
             self.ctx.host = host
+        if observation_retention_days is not None:
+            self.ctx.observation_retention = timedelta(days=observation_retention_days)
         super().__init__()
         localise_bindings(self, self.ctx.labels)
         self.start_mode = start

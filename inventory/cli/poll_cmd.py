@@ -1,7 +1,8 @@
 """``tokenfleet poll`` (one pass, or a long-running watcher), ``stocktake`` and ``unregistered``.
 
-The hardware package (pyscard, python-pkcs11) is imported inside the commands, so the rest of
-the CLI works on a machine without reader libraries.
+``poll`` is a thin front on :class:`inventory.readers.station.StationPoller` (the TUI's readers
+screen runs the same pipeline). The hardware package (pyscard, python-pkcs11) is imported only
+when a poller is made, so the rest of the CLI works on a machine without reader libraries.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import click
 
 from inventory.cli.context import AppContext, emit, pass_app
 from inventory.readers import sync
+from inventory.readers.station import StationPoller
 from inventory.register import access
 from inventory.register.errors import ConfigurationError
 from inventory.register.text import csv_safe
@@ -81,21 +83,14 @@ def poll(app: AppContext, mode: str, modules: tuple[str, ...], no_pcsc: bool, no
          station: str | None, desk_alias: str | None, fmt: str) -> None:
     """Read the readers and PKCS#11 tokens and bring the register up to date."""
     station = station or desk_alias or app.settings.host
+    poller = _station(app, station,
+                      _hardware_config(app, modules, no_pcsc, no_pkcs11,
+                                       0.5 if mode == "watch" else 1.0))
     if mode == "watch":
-        _watch(app, _hardware_config(app, modules, no_pcsc, no_pkcs11, 0.5), station)
+        _watch(poller)
         return
-    from inventory.readers.hardware import scan_once
-
-    config = _hardware_config(app, modules, no_pcsc, no_pkcs11)
-    register = app.register()
-    result = scan_once(config)
-    with register.session() as session:
-        report = sync.sync_observations(session, result.observations, host=station)
-        report.warnings[:0] = list(result.warnings)
-        if config.use_pcsc:
-            sync.record_station_readers(session, station, result.readers)
-        sync.prune_observations(
-            session, timedelta(days=app.settings.observation_retention_days))
+    result = poller.poll_once()
+    report = result.report
     if fmt == "json":
         out = report.as_dict() | {"readers": [r.__dict__ for r in result.readers]}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=_plain))
@@ -110,18 +105,7 @@ def poll(app: AppContext, mode: str, modules: tuple[str, ...], no_pcsc: bool, no
         click.echo("no changes")
 
 
-def _watch(app: AppContext, config: Any, station: str) -> None:
-    from inventory.readers.hardware import Poller
-    from inventory.readers.station import StationSync
-
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: Any) -> None:
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
-
+def _station(app: AppContext, station: str, config: Any) -> StationPoller:
     def on_report(report: sync.SyncReport) -> None:
         for line in report.lines():
             click.echo(line)
@@ -129,24 +113,27 @@ def _watch(app: AppContext, config: Any, station: str) -> None:
     def on_warning(message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
-    writer = StationSync(app.register(), station=station, on_report=on_report,
+    return StationPoller(app.register(), station=station, config=config, on_report=on_report,
                          on_warning=on_warning,
                          retention=timedelta(days=app.settings.observation_retention_days))
-    writer.start()
-    with app.register().read() as session:
-        actor = access.station_actor(session, station)
-    click.echo(f"watching as {actor} at station {station} (Ctrl-C to stop)")
-    try:
-        with Poller(config) as poller:
-            for event in poller.watch(stop):
-                for w in event.warnings:
-                    on_warning(w)
-                for gone in event.removed:
-                    click.echo(f"removed: {gone}")
-                writer.submit(event.observations,
-                              event.readers if config.use_pcsc else None, event.at)
-    finally:
-        writer.stop()
+
+
+def _watch(station: StationPoller) -> None:
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    with station.register.read() as session:
+        actor = access.station_actor(session, station.station)
+    click.echo(f"watching as {actor} at station {station.station} (Ctrl-C to stop)")
+    for event in station.watch(stop):
+        for w in event.warnings:
+            station.on_warning(w)
+        for gone in event.removed:
+            click.echo(f"removed: {gone}")
     click.echo("stopped")
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import get_device
 from inventory.readers.hardware import ReaderState
-from inventory.readers.station import StationSync
+from inventory.readers.station import StationPoller
 from inventory.readers.sync import station_readers
 from inventory.register import audit
 from inventory.register.db import Register
@@ -101,7 +101,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "") ->
 def test_database_restarted_while_a_poller_runs(private_pg: PrivatePostgres) -> None:
     register = Register.open(private_pg.url, auto_upgrade=True)
     warnings: list[str] = []
-    writer = StationSync(register, station="station9", retry_every=0.2, heartbeat_every=3600,
+    writer = StationPoller(register, station="station9", retry_every=0.2, heartbeat_every=3600,
                       on_warning=warnings.append)
     try:
         with register.session() as s:
@@ -161,7 +161,7 @@ def test_database_restarted_while_a_poller_runs(private_pg: PrivatePostgres) -> 
 def test_buffer_is_bounded_oldest_dropped_with_a_warning(private_pg: PrivatePostgres) -> None:
     register = Register.open(private_pg.url, auto_upgrade=True)
     warnings: list[str] = []
-    writer = StationSync(register, station="station9", buffer_limit=2, on_warning=warnings.append)
+    writer = StationPoller(register, station="station9", buffer_limit=2, on_warning=warnings.append)
     try:
         private_pg.stop()
         for n in range(5):  # the writer thread is not started: everything stays queued

@@ -141,8 +141,8 @@ STRINGS: dict[str, str] = {
     "readers.unidentified": "card not identified",
     "readers.warning": "Warning: {message}",
     "readers.unregistered": "Seen by pollers, not in the register (c claims)",
-    "readers.sync_on": "Observations are written to the register.",
-    "readers.sync_off": "Display only (register sync not installed).",
+    "readers.station": "This PC is poller station {station}: what its readers see is written "
+                       "to the register (kept while the register is unreachable).",
     # transfers
     "io.import": "Import a spreadsheet (CSV or Excel)",
     "io.import_path": "Path of the file to import",

@@ -132,8 +132,8 @@ STRINGS: dict[str, str] = {
     "readers.unidentified": "không nhận diện được thẻ",
     "readers.warning": "Cảnh báo: {message}",
     "readers.unregistered": "Đầu đọc đã thấy nhưng chưa có trong sổ (c để nhận)",
-    "readers.sync_on": "Kết quả đọc được ghi vào sổ.",
-    "readers.sync_off": "Chỉ hiển thị (chưa cài đồng bộ sổ).",
+    "readers.station": "Máy này là trạm quét {station}: kết quả đọc được ghi vào sổ (giữ lại "
+                       "khi chưa kết nối được sổ).",
     "io.import": "Nhập bảng tính (CSV hoặc Excel)",
     "io.import_path": "Đường dẫn tệp cần nhập",
     "io.dry_run": "Chạy thử (không thay đổi gì)",

@@ -3,7 +3,8 @@
 
 Pollers on other hosts write their readers to the register; this table re-reads them every few
 seconds (heartbeats write no audit event) and when the register announces a change. A station
-whose poller stopped sending heartbeats is shown as gone quiet rather than hidden.
+whose poller stopped sending heartbeats is shown as gone quiet rather than hidden. While the
+register is unreachable the table keeps its last rows (the readers panel says why).
 """
 
 
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import exc
 from textual import work
 from textual.widgets import DataTable
 
 from inventory.readers.sync import StationReaderRow, station_readers
+from inventory.register.errors import DatabaseError
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -39,8 +42,11 @@ class StationReadersTable(ShowsWorkerErrors, DataTable[Any]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="station-readers")
     def reload(self) -> None:
         # heartbeats are real time even when the screens' clock is fixed (tests, snapshots)
-        with ctx(self).register.read() as session:
-            rows = station_readers(session)
+        try:
+            with ctx(self).register.read() as session:
+                rows = station_readers(session)
+        except (DatabaseError, exc.DBAPIError):
+            return  # the register is unreachable: keep the last rows (the panel says so)
         self.app.call_from_thread(self._show, rows)
 
     def _show(self, rows: list[StationReaderRow]) -> None:
