@@ -33,6 +33,8 @@ text stays English for the CLI and the logs.
         ├── PcscUnavailableError        pcscd is not running / no PC/SC service
         ├── ReaderError                 a reader failed or vanished (names the reader)
         │   └── CardRemovedError            the card was pulled mid-read (names the reader)
+        ├── CardStatusError             a card answered a command with an error status word
+        ├── PinTryRefusedError          a VERIFY with data (a PIN attempt) was about to be sent
         └── Pkcs11ModuleError           a PKCS#11 module failed to load or answer (names the path)
 """
 
@@ -230,6 +232,23 @@ class ReaderError(HardwareError):
 
 class CardRemovedError(ReaderError):
     title = "Card removed"
+
+
+class CardStatusError(HardwareError):
+    """A card answered with a status word other than 9000 (``inventory.readers.hardware.apdu``);
+    card profiles take it as "not my card edge" and try the next."""
+
+    title = "Card refused a command"
+
+    def __init__(self, command: str, sw: int, text: str):
+        self.command, self.sw = command, sw
+        super().__init__(f"card answered {command} with {text}")
+
+
+class PinTryRefusedError(HardwareError):
+    """The protocol layer refused to send a PIN attempt: reading state never spends a try."""
+
+    title = "PIN attempt refused"
 
 
 class Pkcs11ModuleError(HardwareError):

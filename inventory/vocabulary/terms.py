@@ -279,6 +279,8 @@ ERROR_TITLE: Labels = {
     "HardwareError": ("Lỗi đầu đọc", "Reader problem"),
     "PcscUnavailableError": ("Không có dịch vụ PC/SC", "PC/SC not available"),
     "CardRemovedError": ("Thẻ đã bị rút ra", "Card removed"),
+    "CardStatusError": ("Thẻ từ chối lệnh", "Card refused a command"),
+    "PinTryRefusedError": ("Không gửi lệnh thử mã PIN", "PIN attempt refused"),
     "Pkcs11ModuleError": ("Lỗi mô-đun PKCS#11", "PKCS#11 module problem"),
 }
 

@@ -3,10 +3,20 @@ card profiles driven by the lab's emulated cards through an in-memory connection
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
 
+from inventory.readers.hardware.apdu import (
+    build_apdu,
+    exchange,
+    expect_ok,
+    pin_state_from_sw,
+    query_pin,
+    sw_text,
+)
 from inventory.readers.hardware.atr import historical_bytes, lookup_atr
 from inventory.readers.hardware.observation import (
     CertificateInfo,
@@ -17,29 +27,31 @@ from inventory.readers.hardware.observation import (
 from inventory.readers.hardware.profiles import (
     PivProfile,
     PkiSimProfile,
-    pin_state_from_sw,
     piv_serial_from_chuid,
     read_card,
 )
 from inventory.readers.hardware.tlv import TlvError, encode_tlv, iter_tlv, parse_tlv
+from inventory.register.errors import CardStatusError, PinTryRefusedError
 from tests.lab.softhsm import TestCa
 from tests.lab.vcard import FASCN_9999, EmulatedCard, PivCard, PkiSimCard, iccid_to_ef, tlv
 
 
 class MemoryConnection:
-    """What pcsc.CardConnection does (61xx GET RESPONSE), straight onto an emulated card."""
+    """What pcsc.CardConnection does — the protocol layer's ``exchange`` over one raw
+    ``transmit`` — straight onto an emulated card."""
 
     def __init__(self, card: EmulatedCard) -> None:
         self.card = card
+        self.sent: list[bytes] = []
         card.power_up()
 
-    def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        self.sent.append(apdu)
         resp = self.card.process(apdu)
-        data, sw = resp[:-2], int.from_bytes(resp[-2:], "big")
-        while sw >> 8 == 0x61:
-            resp = self.card.process(bytes([0, 0xC0, 0, 0, sw & 0xFF]))
-            data, sw = data + resp[:-2], int.from_bytes(resp[-2:], "big")
-        return data, sw
+        return resp[:-2], int.from_bytes(resp[-2:], "big")
+
+    def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
+        return exchange(self.transmit, apdu)
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +165,58 @@ def test_certificate_info_is_utc() -> None:
     info = CertificateInfo.from_der(der)
     assert info.not_after.tzinfo is not None and info.not_before < datetime.now(UTC)
     assert info.serial == info.serial.upper()
+
+
+# --- the protocol layer (apdu.py) -------------------------------------------------------------
+
+def test_a_pin_attempt_never_reaches_the_card() -> None:
+    """VERIFY with data spends a try when the PIN is wrong: the protocol layer refuses to send
+    it at all; the empty VERIFY (the status query) goes through."""
+    card = PivCard("8400000000000102", tries_left=3)
+    conn = MemoryConnection(card)
+    assert PivProfile().read(conn) is not None
+    conn.sent.clear()
+    with pytest.raises(PinTryRefusedError, match="VERIFY with data"):
+        conn.send_and_receive(build_apdu(0x00, 0x20, 0x00, 0x80, b"123456\xff\xff"))
+    assert conn.sent == [] and card.tries == 3
+    assert query_pin(conn, 0x80).tries_left == 3
+    assert conn.sent == [bytes.fromhex("00200080")] and not card.verify_commands_with_data()
+
+
+def test_exchange_follows_get_response_and_wrong_le() -> None:
+    answers = {bytes.fromhex("00CA000000"): (b"", 0x6C04),  # wrong Le: use 04
+               bytes.fromhex("00CA000004"): (b"\x01\x02", 0x6102),  # two more bytes to get
+               bytes.fromhex("00C0000002"): (b"\x03\x04", 0x9000)}
+    sent: list[bytes] = []
+
+    def transmit(apdu: bytes) -> tuple[bytes, int]:
+        sent.append(apdu)
+        return answers[apdu]
+
+    assert exchange(transmit, build_apdu(0x00, 0xCA, 0x00, 0x00, le=0)) == (
+        b"\x01\x02\x03\x04", 0x9000)
+    assert [a.hex() for a in sent] == ["00ca000000", "00ca000004", "00c0000002"]
+
+
+def test_status_words_become_typed_errors() -> None:
+    assert expect_ok((b"ok", 0x9000), "SELECT") == b"ok"
+    with pytest.raises(CardStatusError) as err:
+        expect_ok((b"", 0x6A82), "SELECT EF.ICCID")
+    assert err.value.sw == 0x6A82
+    assert str(err.value) == ("card answered SELECT EF.ICCID with 6A82 (file or application not "
+                              "found)")
+    assert sw_text(0x63C2) == "63C2 (2 tries left)" and sw_text(0x6F00) == "6F00"
+
+
+def test_the_protocol_layer_and_card_edges_need_no_reader_library() -> None:
+    """As yubikit keeps its protocol layer free of pyscard: apdu, profiles and the observation
+    dataclasses import without loading pyscard or python-pkcs11."""
+    code = ("import sys; import inventory.readers.hardware.apdu, "
+            "inventory.readers.hardware.profiles, inventory.readers.station; "
+            "from inventory.readers.hardware import Observation, ReaderState; "
+            "loaded = sorted(m for m in sys.modules "
+            "                if m.split('.')[0] in ('smartcard', 'pkcs11')); "
+            "print(loaded); sys.exit(1 if loaded else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,8 +1,10 @@
 """PC/SC adapter: the only module that talks to pyscard's ``smartcard.scard``.
 
-One :class:`PcscClient` owns one PC/SC context and rebuilds it when pcscd went away (restart,
-crash, not yet started). Every pyscard return code is mapped here, in :func:`_check`, to the
-project's errors: the rest of the hardware package never sees a PC/SC code.
+It moves bytes and nothing else: APDUs, status words and their chaining are the protocol
+layer's (:mod:`inventory.readers.hardware.apdu`, free of pyscard). One :class:`PcscClient` owns
+one PC/SC context and rebuilds it when pcscd went away (restart, crash, not yet started). Every
+pyscard return code is mapped here, in :func:`_check`, to the project's errors: the rest of the
+hardware package never sees a PC/SC code.
 
     SCARD_E_NO_SERVICE, SERVICE_STOPPED, INVALID_HANDLE …  → PcscUnavailableError (context dropped)
     SCARD_W_REMOVED_CARD, NO_SMARTCARD, RESET/UNPOWERED    → CardRemovedError(reader)
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from smartcard import scard
 
+from inventory.readers.hardware.apdu import exchange
 from inventory.register.errors import CardRemovedError, PcscUnavailableError, ReaderError
 
 log = logging.getLogger(__name__)
@@ -178,7 +181,7 @@ class PcscClient:
 
 
 class CardConnection:
-    """A connected card: ``send_and_receive(apdu) -> (data, sw)`` with 61xx/6Cxx handled."""
+    """A connected card: the live :class:`~inventory.readers.hardware.apdu.Connection`."""
 
     def __init__(self, client: PcscClient, reader: str, hcard: int, protocol: int) -> None:
         self.client, self.reader = client, reader
@@ -198,17 +201,9 @@ class CardConnection:
         return bytes(resp[:-2]), (resp[-2] << 8) | resp[-1]
 
     def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
-        """Send a short APDU; collect 61xx GET RESPONSE chains; resend with Le on 6Cxx."""
-        data, sw = self.transmit(apdu)
-        if sw >> 8 == 0x6C and len(apdu) >= 4:  # wrong Le: card tells the right one
-            data, sw = self.transmit(_with_le(apdu, sw & 0xFF))
-        out = bytearray(data)
-        rounds = 0
-        while sw >> 8 == 0x61 and rounds < 256:
-            rounds += 1
-            data, sw = self.transmit(bytes([apdu[0] & 0x03, 0xC0, 0x00, 0x00, sw & 0xFF]))
-            out += data
-        return bytes(out), sw
+        """The protocol (:func:`~inventory.readers.hardware.apdu.exchange`: chaining, and no PIN
+        attempt ever) over this card's raw ``transmit``."""
+        return exchange(self.transmit, apdu)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -235,27 +230,3 @@ class CardConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _with_le(apdu: bytes, le: int) -> bytes:
-    """Same short APDU with its Le replaced (or added)."""
-    if len(apdu) == 4:
-        return apdu + bytes([le])
-    if len(apdu) == 5:
-        return apdu[:4] + bytes([le])
-    lc = apdu[4]
-    return apdu[: 5 + lc] + bytes([le])
-
-
-def build_apdu(
-    cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None
-) -> bytes:
-    """Short APDU; ``le=0`` asks for up to 256 bytes, ``None`` expects no data."""
-    out = bytes([cla, ins, p1, p2])
-    if data:
-        if len(data) > 255:
-            raise ValueError("short APDUs carry at most 255 data bytes")
-        out += bytes([len(data)]) + data
-    if le is not None:
-        out += bytes([le & 0xFF])
-    return out

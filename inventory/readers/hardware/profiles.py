@@ -1,8 +1,11 @@
 """Card edges: small classes that know how to read one kind of card, picked by ATR and answers.
 
-A profile's :meth:`CardProfile.read` returns ``None`` when the card does not speak its edge (the
-next profile is tried) and a :class:`CardRead` when it does. No profile ever logs in: PIN state is
-read with VERIFY *without data*, the ISO 7816-4 status query that never spends a try.
+A profile's :meth:`CardProfile.read` returns ``None`` (or lets a
+:class:`~inventory.register.errors.CardStatusError` out) when the card does not speak its edge —
+the next profile is tried — and a :class:`CardRead` when it does. Profiles speak through the
+protocol layer (:mod:`inventory.readers.hardware.apdu`), never pyscard. No profile ever logs in:
+PIN state is read with VERIFY *without data*, the ISO 7816-4 status query that never spends a try
+(and the protocol layer refuses any VERIFY that carries a PIN).
 
 Add a card edge: subclass :class:`CardProfile`, append it to :data:`PROFILES`, and give its ATRs
 a ``profile_hint`` in :mod:`inventory.readers.hardware.atr`.
@@ -14,8 +17,17 @@ import gzip
 import logging
 import zlib
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
+from inventory.readers.hardware.apdu import (
+    SW_OK,
+    UNKNOWN_PIN,
+    Connection,
+    PinState,
+    build_apdu,
+    expect_ok,
+    query_pin,
+)
 from inventory.readers.hardware.atr import PIV_AID, lookup_atr
 from inventory.readers.hardware.observation import (
     CertificateInfo,
@@ -24,43 +36,10 @@ from inventory.readers.hardware.observation import (
     normalise_serial,
     piv_serial_from_guid,
 )
-from inventory.readers.hardware.pcsc import build_apdu
 from inventory.readers.hardware.tlv import TlvError, parse_tlv
+from inventory.register.errors import CardStatusError
 
 log = logging.getLogger(__name__)
-
-SW_OK = 0x9000
-SW_BLOCKED = 0x6983
-SW_NOT_FOUND = 0x6A82
-
-
-class Apdu(Protocol):
-    """What a profile needs from a connection (a fake in unit tests, pcsc.CardConnection live)."""
-
-    def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]: ...
-
-
-@dataclass(frozen=True)
-class PinState:
-    tries_left: int | None
-    blocked: bool
-
-
-def pin_state_from_sw(sw: int) -> PinState:
-    """Answer to VERIFY-without-data: 63Cx = x tries, 6983 = blocked, 9000 = already verified."""
-    if sw & 0xFFF0 == 0x63C0:
-        tries = sw & 0x0F
-        return PinState(tries, tries == 0)
-    if sw == SW_BLOCKED:
-        return PinState(0, True)
-    return PinState(None, False)
-
-
-def query_pin(conn: Apdu, reference: int, cla: int = 0x00) -> PinState:
-    """VERIFY with no command data (case 1 APDU): a status query, never an attempt."""
-    _, sw = conn.send_and_receive(build_apdu(cla, 0x20, 0x00, reference))
-    return pin_state_from_sw(sw)
-
 
 @dataclass(frozen=True)
 class CardRead:
@@ -70,7 +49,7 @@ class CardRead:
     kind: DeviceKind
     serial: str | None
     certificates: tuple[CertificateInfo, ...] = ()
-    pin: PinState = PinState(None, False)
+    pin: PinState = UNKNOWN_PIN
     label: str | None = None
 
 
@@ -78,7 +57,7 @@ class CardProfile:
     name: ClassVar[str] = "unknown"
     kind: ClassVar[DeviceKind] = "usb_token"
 
-    def read(self, conn: Apdu) -> CardRead | None:
+    def read(self, conn: Connection) -> CardRead | None:
         raise NotImplementedError
 
 
@@ -96,7 +75,7 @@ PIV_PIN_REFERENCE = 0x80
 _FASCN_9999 = bytes.fromhex("D4E739")
 
 
-def piv_get_data(conn: Apdu, tag: int) -> bytes | None:
+def piv_get_data(conn: Connection, tag: int) -> bytes | None:
     """GET DATA 00 CB 3F FF {5C 03 tag}: the object's value inside its 53 wrapper, or None."""
     data, sw = conn.send_and_receive(
         build_apdu(0x00, 0xCB, 0x3F, 0xFF, b"\x5C\x03" + tag.to_bytes(3, "big"), le=0)
@@ -150,12 +129,12 @@ def piv_certificate(container: bytes, slot: str) -> CertificateInfo | None:
         return None
 
 
-def piv_select(conn: Apdu) -> bool:
+def piv_select(conn: Connection) -> bool:
     _, sw = conn.send_and_receive(build_apdu(0x00, 0xA4, 0x04, 0x00, PIV_AID, le=0))
     return sw == SW_OK
 
 
-def piv_certificates(conn: Apdu) -> tuple[CertificateInfo, ...]:
+def piv_certificates(conn: Connection) -> tuple[CertificateInfo, ...]:
     certs = []
     for slot, tag in PIV_CONTAINERS:
         container = piv_get_data(conn, tag)
@@ -172,7 +151,7 @@ class PivProfile(CardProfile):
     name = "piv"
     kind = "usb_token"
 
-    def read(self, conn: Apdu) -> CardRead | None:
+    def read(self, conn: Connection) -> CardRead | None:
         if not piv_select(conn):
             return None
         chuid = piv_get_data(conn, PIV_CHUID)
@@ -197,16 +176,16 @@ class PkiSimProfile(CardProfile):
     name = "pki_sim"
     kind = "pki_sim"
 
-    def read(self, conn: Apdu) -> CardRead | None:
-        _, sw = conn.send_and_receive(build_apdu(0x00, 0xA4, 0x00, 0x0C, b"\x3F\x00"))
-        if sw != SW_OK:
-            return None
+    def read(self, conn: Connection) -> CardRead | None:
         ef = EF_ICCID.to_bytes(2, "big")
-        _, sw = conn.send_and_receive(build_apdu(0x00, 0xA4, 0x00, 0x0C, ef))
-        if sw != SW_OK:
-            return None
-        content, sw = conn.send_and_receive(build_apdu(0x00, 0xB0, 0x00, 0x00, le=10))
-        if sw != SW_OK:
+        try:
+            expect_ok(conn.send_and_receive(build_apdu(0x00, 0xA4, 0x00, 0x0C, b"\x3F\x00")),
+                      "SELECT MF")
+            expect_ok(conn.send_and_receive(build_apdu(0x00, 0xA4, 0x00, 0x0C, ef)),
+                      "SELECT EF.ICCID")
+            content = expect_ok(conn.send_and_receive(build_apdu(0x00, 0xB0, 0x00, 0x00, le=10)),
+                                "READ BINARY EF.ICCID")
+        except CardStatusError:  # no ICCID file: not a SIM
             return None
         iccid = iccid_from_ef(content)
         if iccid is None:
@@ -226,10 +205,14 @@ def profiles_for(atr: bytes) -> list[CardProfile]:
     return sorted(PROFILES, key=lambda p: p.name != hint)
 
 
-def read_card(conn: Apdu, atr: bytes) -> CardRead:
+def read_card(conn: Connection, atr: bytes) -> CardRead:
     """Try each profile; a card no profile understands is reported as ``unknown``."""
     for profile in profiles_for(atr):
-        result = profile.read(conn)
+        try:
+            result = profile.read(conn)
+        except CardStatusError as err:  # the card does not speak this edge after all
+            log.info("profile %s: %s", profile.name, err)
+            continue
         if result is not None:
             return result
     return CardRead("unknown", "usb_token", None)
