@@ -8,8 +8,6 @@ happens in Python on each row anyway.
 
 from __future__ import annotations
 
-import bisect
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from inventory.desk.unlock_desk import unlock_turnaround
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES, Event
 
 from .pointintime import (
@@ -45,7 +44,6 @@ FIGURE_KEYS = (
     "expiring_30", "expiring_60", "expiring_90",
     "locked_now", "lost_now", "median_unlock_days",
 )
-ID_BATCH = 500
 
 
 def month_figures(session: Session, period: Period) -> dict[str, float | int | None]:
@@ -85,30 +83,10 @@ def month_figures(session: Session, period: Period) -> dict[str, float | int | N
 
 
 def median_unlock_days(session: Session, period: Period) -> float | None:
-    """Median days from a lock to the unlock that ended it, over the month's unlocks."""
-    unlocks = [(d, at) for d, at in session.execute(
-        select(Event.device_id, Event.occurred_at).where(
-            Event.action == "device.unlock", Event.occurred_at >= period.start,
-            Event.occurred_at < period.end)) if d is not None]
-    if not unlocks:
-        return None
-    device_ids = sorted({d for d, _ in unlocks})
-    locks: dict[int, list[datetime]] = {}
-    for i in range(0, len(device_ids), ID_BATCH):
-        for device_id, at in session.execute(
-                select(Event.device_id, Event.occurred_at).where(
-                    Event.action == "device.lock",
-                    Event.device_id.in_(device_ids[i:i + ID_BATCH]),
-                    Event.occurred_at < period.end)):
-            if device_id is not None:
-                locks.setdefault(device_id, []).append(at)
-    durations = []
-    for device_id, unlocked_at in unlocks:
-        times = sorted(locks.get(device_id, []))
-        i = bisect.bisect_right(times, unlocked_at)
-        if i:
-            durations.append((unlocked_at - times[i - 1]).total_seconds() / 86400)
-    return round(statistics.median(durations), 1) if durations else None
+    """Median days from lock to unlock over the month's unlocks: the unlock desk's figure
+    (:func:`inventory.desk.unlock_desk.unlock_turnaround`), so the report and the desk agree."""
+    months = unlock_turnaround(session, since=period.start, until=period.end, by_agency=False)
+    return months[0].median_days if months else None
 
 
 def issuance_trend(session: Session, period: Period, months: int = 12) -> list[
