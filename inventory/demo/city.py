@@ -1,13 +1,19 @@
 """A realistic demo city fleet, generated fast enough for 1,000,000 devices.
 
 Rows are written with Core ``insert()`` executemany in chunks, with ids assigned here so no row
-needs a round trip; every device's history (added, issued, renewed, locked, unlocked, lost,
-revoked, retired) is written to the audit trail, hash-chained, so point-in-time reports can
-replay it. Everything derives from ``seed`` and ``now``: the same arguments give the same fleet.
+needs a round trip. Every device's history (added, issued, certificates, locked, unlocked, lost,
+revoked, retired) goes through the register's own rules and trail on their bulk paths: each move
+is :func:`inventory.fleet.lifecycle.next_state` of the ``MOVES`` table applied to the row, each
+event is the one the lifecycle writes (``device_event``, ``certificate_event``), and a chunk's
+events are appended to the hash chain by :func:`inventory.register.audit.append_many` with one
+head claim. So point-in-time reports and ``inventory.fleet.replay`` read the demo as they read a
+register worked by hand. Everything derives from ``seed`` and ``now``: the same arguments give
+the same fleet.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from collections.abc import Callable, Iterator
@@ -15,18 +21,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.orm import Session
 
 from inventory.demo.unlock_cases import demo_cases
+from inventory.fleet import lifecycle
 from inventory.register import audit
 from inventory.register.db import SQLITE_BULK_CACHE_KIB
 from inventory.register.errors import ValidationError
 from inventory.register.models import (
     Agency,
-    AuditHead,
     Certificate,
     Device,
-    Event,
     Handover,
     Holder,
     ServiceRequest,
@@ -121,6 +127,14 @@ def generate(
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Fill an empty register with a demo city fleet (one transaction on ``conn``)."""
+    with Session(bind=conn) as session:  # joins conn's transaction: the trail's checks need one
+        return _generate(session, conn, devices=devices, seed=seed, now=now, chunk=chunk,
+                         progress=progress)
+
+
+def _generate(session: Session, conn: Connection, *, devices: int, seed: int,
+              now: datetime | None, chunk: int,
+              progress: Callable[[int, int], None] | None) -> DemoSummary:
     if devices < 1:
         raise ValidationError("--devices must be at least 1")
     if conn.scalar(select(func.count()).select_from(Device)):
@@ -133,7 +147,7 @@ def generate(
         ("agency", Agency.id), ("holder", Holder.id), ("device", Device.id),
         ("cert", Certificate.id), ("handover", Handover.id), ("request", ServiceRequest.id),
         ("item", ServiceRequestItem.id))})
-    chain = _Chain(conn)
+    chain = _Chain(session)
 
     # agencies
     agencies: list[dict[str, Any]] = []
@@ -162,7 +176,6 @@ def generate(
             progress(part.stop, devices)
     requests = _requests(conn, rng, ids, chain, now, leaf_agencies)
     demo_cases(conn, now=now, seed=seed)
-    chain.finish()
     sync_sequences(conn)
     return DemoSummary(agencies=len(agencies), holders=made["holders"], devices=devices,
                        certificates=made["certs"], events=chain.count, requests=requests)
@@ -182,48 +195,25 @@ def sync_sequences(conn: Connection) -> None:
 
 
 class _Chain:
-    """Hash-chains demo events in order and writes them with Core executemany."""
+    """The demo's events, appended to the register's chain a batch at a time, in time order."""
 
-    def __init__(self, conn: Connection):
-        self.conn = conn
-        head = conn.execute(select(AuditHead.last_seq, AuditHead.last_hash)
-                            .where(AuditHead.id == 1)).one()
-        self.seq, self.prev, self.count = head.last_seq, head.last_hash, 0
+    def __init__(self, session: Session):
+        self.session, self.count = session, 0
 
     def add(self, drafts: list[audit.EventDraft]) -> None:
-        rows = []
-        for d in sorted(drafts, key=lambda d: d.occurred_at or utcnow()):
-            self.seq += 1
-            before, after = audit.jsonable(d.before), audit.jsonable(d.after)
-            at = d.occurred_at or utcnow()
-            digest = audit.event_hash(seq=self.seq, occurred_at=at, actor=d.actor,
-                                      action=d.action, entity_type=d.entity_type,
-                                      entity_id=d.entity_id, device_id=d.device_id,
-                                      summary=d.summary, before=before, after=after,
-                                      prev_hash=self.prev)
-            rows.append({"seq": self.seq, "occurred_at": at, "actor": d.actor,
-                         "action": d.action, "entity_type": d.entity_type,
-                         "entity_id": d.entity_id, "device_id": d.device_id,
-                         "summary": d.summary, "before": before, "after": after,
-                         "prev_hash": self.prev, "hash": digest})
-            self.prev = digest
-        if rows:
-            self.conn.execute(insert(Event), rows)
-            self.count += len(rows)
+        self.count += audit.append_many(self.session, sorted(drafts, key=_when))
 
-    def finish(self) -> None:
-        self.conn.execute(update(AuditHead).where(AuditHead.id == 1)
-                          .values(last_seq=self.seq, last_hash=self.prev))
+
+def _when(draft: audit.EventDraft) -> datetime:
+    assert draft.occurred_at is not None  # the demo dates every event
+    return draft.occurred_at
+
+
+_fold = functools.lru_cache(maxsize=None)(fold)  # a city has a few thousand distinct names
 
 
 def _name(rng: random.Random) -> str:
     return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
-
-
-def _state(d: dict[str, Any]) -> dict[str, Any]:
-    return {"serial": d["serial"], "kind": d["kind"], "status": d["status"],
-            "holder_id": d["holder_id"], "agency_id": d["agency_id"],
-            "lock_count": d["lock_count"]}
 
 
 def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain, part: range,
@@ -251,28 +241,28 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
                created, "last_seen_at": None, "last_seen_reader": None, "last_seen_host": None,
                "pin_tries_left": None, "pin_blocked": None, "notes": None, "created_at": created,
                "version": 1}
-        drafts.append(audit.EventDraft("device.add", "device", did, DEMO_ACTOR, device_id=did,
-                                       after=_state(dev), occurred_at=created))
+        drafts.append(lifecycle.device_event(did, "add", None, lifecycle.device_state(dev),
+                                             actor=DEMO_ACTOR, at=created))
         devices.append(dev)
         if final == "in_stock" or (final == "retired" and rng.random() < 0.5):
             if final == "retired":
-                _move(dev, "retire", "retired", created + timedelta(days=10), drafts)
+                _move(dev, "retire", created + timedelta(days=10), drafts)
             continue
         # issued to a new holder of the agency
         hid = ids.take("holder")
         name = _name(rng)
-        holders.append({"id": hid, "full_name": name, "name_folded": fold(name),
+        folded = _fold(name)
+        holders.append({"id": hid, "full_name": name, "name_folded": folded,
                         "title": rng.choice(TITLES), "agency_id": agency["id"],
-                        "email": f"{fold(name).replace(' ', '.')}.{hid}@danang.gov.vn",
+                        "email": f"{folded.replace(' ', '.')}.{hid}@danang.gov.vn",
                         "phone": f"09{rng.randint(10_000_000, 99_999_999)}",
                         "national_id": f"0{rng.randint(1, 96):02d}{rng.randint(0, 1)}"
                                        f"{hid:08d}", "created_at": created})
         issued_at = created + timedelta(days=rng.randint(1, 20), hours=rng.randint(1, 9))
         method = rng.choices(["in_person", "cipher_org", "postal"], weights=[60, 25, 15])[0]
         tracking = f"RR{rng.randint(100000000, 999999999)}VN" if method == "postal" else None
-        dev["holder_id"], dev["agency_id"] = hid, agency["id"]
-        _move(dev, "issue", "issued", issued_at, drafts,
-              {"method": method, "tracking_no": tracking})
+        _move(dev, "issue", issued_at, drafts, {"method": method, "tracking_no": tracking},
+              holder_id=hid, agency_id=agency["id"])
         handovers.append({"id": ids.take("handover"), "device_id": did, "holder_id": hid,
                           "method": method, "tracking_no": tracking, "handed_at": issued_at,
                           "received_at": issued_at + timedelta(days=rng.randint(0, 5)),
@@ -288,16 +278,17 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
             renewal = na < now and final == "issued" and rng.random() < 0.85
             cid = ids.take("cert")
             der_id = hashlib.sha256(f"{seed_key(did)}:{cid}".encode()).hexdigest()
-            certs.append({"id": cid, "device_id": did, "serial": der_id[:32].upper(),
+            cert_serial = der_id[:32].upper()
+            certs.append({"id": cid, "device_id": did, "serial": cert_serial,
                           "subject": f"CN={name},O={agency['name']},C=VN", "issuer": CA_ISSUER,
                           "not_before": nb, "not_after": na, "fingerprint_sha256": der_id,
                           "status": "active", "created_at": nb})
-            drafts.append(audit.EventDraft(
-                action, "certificate", cid, DEMO_ACTOR, device_id=did,
-                summary=f"certificate {certs[-1]['serial']} valid until {na:%Y-%m-%d}",
-                before={"superseded": [own_certs[-1]["serial"]] if own_certs else []},
-                after={"serial": certs[-1]["serial"], "not_before": nb, "not_after": na,
-                       "fingerprint_sha256": der_id}, occurred_at=attached_at))
+            drafts.append(lifecycle.certificate_event(
+                did, cid, lifecycle.CertificateData(
+                    serial=cert_serial, not_before=nb, not_after=na,
+                    fingerprint_sha256=der_id),
+                [own_certs[-1]["serial"]] if own_certs else [], actor=DEMO_ACTOR,
+                action=action, at=attached_at))
             own_certs.append(certs[-1])
             if not renewal:
                 break
@@ -315,8 +306,8 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
                 unlocked_at = locked_at + timedelta(days=rng.randint(1, 30),
                                                     hours=rng.randint(0, 8))
                 if unlocked_at < now:
-                    _move(dev, "lock", "locked", locked_at, drafts, lock=True)
-                    _move(dev, "unlock", "issued", unlocked_at, drafts)
+                    _move(dev, "lock", locked_at, drafts)
+                    _move(dev, "unlock", unlocked_at, drafts)
                     t = last = unlocked_at
                     continue
             t += quarter
@@ -324,22 +315,22 @@ def _device_chunk(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain
         if final in ("locked", "lost", "revoked", "retired"):
             if final == "locked":  # waiting at the unlock desk: locked in the last two months
                 t = max(t, now - timedelta(days=rng.randint(0, 45), hours=rng.randint(0, 23)))
-                _move(dev, "lock", "locked", t, drafts, lock=True)
+                _move(dev, "lock", t, drafts)
             elif rng.random() < 0.3:
                 t = _between(rng, t, now)
-                _move(dev, "lock", "locked", t, drafts, lock=True)
+                _move(dev, "lock", t, drafts)
             if final == "lost" or (final in ("revoked", "retired") and rng.random() < 0.5):
                 t = _after(rng, t, now, 30) if dev["status"] == "locked" else _between(rng, t, now)
-                _move(dev, "report_lost", "lost", t, drafts)
+                _move(dev, "report_lost", t, drafts)
             if final in ("revoked", "retired"):
                 t = _after(rng, t, now, 60) if dev["status"] != "issued" else _between(rng, t, now)
-                _move(dev, "revoke", "revoked", t, drafts)
-                for c in own_certs:
-                    if c["status"] == "active":
-                        c["status"] = "revoked"
+                if _move(dev, "revoke", t, drafts).revokes_certificates:
+                    for c in own_certs:
+                        if c["status"] == "active":
+                            c["status"] = "revoked"
             if final == "retired":
                 t = _after(rng, t, now, 120)
-                _move(dev, "retire", "retired", t, drafts)
+                _move(dev, "retire", t, drafts)
         if final in ("issued", "locked") and rng.random() < 0.6:
             dev["last_seen_at"] = now - timedelta(days=rng.randint(0, 120),
                                                   seconds=rng.randint(0, 86399))
@@ -372,18 +363,17 @@ def _after(rng: random.Random, start: datetime, now: datetime, max_days: int) ->
     return min(start + timedelta(seconds=rng.randint(min(3600, span), span)), now)
 
 
-def _move(dev: dict[str, Any], move: str, status: str, at: datetime,
-          drafts: list[audit.EventDraft], extra: dict[str, Any] | None = None,
-          lock: bool = False) -> None:
-    before = _state(dev)
-    dev["status"], dev["status_changed_at"] = status, at
-    if lock:
-        dev["lock_count"] += 1
-    if status == "in_stock":
-        dev["holder_id"] = dev["agency_id"] = None
-    drafts.append(audit.EventDraft(f"device.{move}", "device", dev["id"], DEMO_ACTOR,
-                                   device_id=dev["id"], before=before,
-                                   after=_state(dev) | (extra or {}), occurred_at=at))
+def _move(dev: dict[str, Any], move: str, at: datetime, drafts: list[audit.EventDraft],
+          extra: dict[str, Any] | None = None, *, holder_id: int | None = None,
+          agency_id: int | None = None) -> lifecycle.Move:
+    """A move on a device row: the lifecycle's rule (``next_state``) and its event."""
+    before = lifecycle.device_state(dev)
+    after = lifecycle.next_state(before, move, holder_id=holder_id, agency_id=agency_id)
+    dev.update(after)
+    dev["status_changed_at"] = at
+    drafts.append(lifecycle.device_event(dev["id"], move, before, after | (extra or {}),
+                                         actor=DEMO_ACTOR, at=at))
+    return lifecycle.MOVES[move]
 
 
 def _requests(conn: Connection, rng: random.Random, ids: _Ids, chain: _Chain, now: datetime,

@@ -1,15 +1,19 @@
 """The one state machine of a device, and every change to the register's devices and holders.
 
-``MOVES`` is the only table of allowed status moves; the CLI, the TUI, imports and the poller all
-go through the functions below, and each writes its audit event in the caller's transaction. A
-refused move raises ``MoveNotAllowedError`` before anything is changed.
+``MOVES`` is the only table of allowed status moves and of what each move does to a device
+(:func:`next_state`); the CLI, the TUI, imports and the poller all go through the functions
+below, and each writes its audit event (:func:`device_event`, :func:`certificate_event`) in the
+caller's transaction. A refused move raises ``MoveNotAllowedError`` before anything is changed.
+Bulk writers (the demo city) apply the same :func:`next_state` to plain rows and append the same
+events in batches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -36,17 +40,22 @@ class Move:
     sources: frozenset[str]
     target: str
     verb: str  # for messages: "cannot <verb>"
+    counts_lock: bool = False  # entering ``locked`` counts one more lock-out
+    holder: Literal["keep", "assign", "clear"] = "keep"  # issue assigns, a return clears
+    revokes_certificates: bool = False  # the device's active certificates are revoked too
 
 
 MOVES: dict[str, Move] = {
     m.name: m
     for m in (
-        Move("issue", frozenset({"in_stock"}), "issued", "issue it to a holder"),
-        Move("lock", frozenset({"issued"}), "locked", "mark it locked"),
+        Move("issue", frozenset({"in_stock"}), "issued", "issue it to a holder", holder="assign"),
+        Move("lock", frozenset({"issued"}), "locked", "mark it locked", counts_lock=True),
         Move("unlock", frozenset({"locked"}), "issued", "unlock it"),
         Move("report_lost", frozenset({"issued", "locked"}), "lost", "report it lost"),
-        Move("revoke", frozenset({"issued", "locked", "lost"}), "revoked", "revoke it"),
-        Move("return_to_stock", frozenset({"issued"}), "in_stock", "return it to stock"),
+        Move("revoke", frozenset({"issued", "locked", "lost"}), "revoked", "revoke it",
+             revokes_certificates=True),
+        Move("return_to_stock", frozenset({"issued"}), "in_stock", "return it to stock",
+             holder="clear"),
         Move("retire", frozenset({"in_stock", "revoked"}), "retired", "retire it"),
     )
 }
@@ -74,47 +83,68 @@ def action_sources(action: str) -> frozenset[str] | None:
     return None
 
 
-def check_move(device: Device, move: str) -> Move:
+def check_move(device: Device | Mapping[str, Any], move: str) -> Move:
+    """The move, if the device (or a device row) may make it; else ``MoveNotAllowedError``."""
     m = MOVES[move]
-    if device.status not in m.sources:
-        raise MoveNotAllowedError(device.serial, device.status, m.verb, sorted(m.sources),
-                                  action=m.name)
+    serial, status = ((device["serial"], device["status"]) if isinstance(device, Mapping)
+                      else (device.serial, device.status))
+    if status not in m.sources:
+        raise MoveNotAllowedError(serial, status, m.verb, sorted(m.sources), action=m.name)
     return m
 
 
-def device_state(device: Device) -> dict[str, Any]:
-    """The snapshot audit events carry in before/after (point-in-time reports replay these)."""
-    return {
-        "serial": device.serial,
-        "kind": device.kind,
-        "status": device.status,
-        "holder_id": device.holder_id,
-        "agency_id": device.agency_id,
-        "lock_count": device.lock_count,
-    }
+STATE_FIELDS = ("serial", "kind", "status", "holder_id", "agency_id", "lock_count")
+"""What a device event's before/after carries (point-in-time reports and the replay read it)."""
 
 
-def _event(session: Session, device: Device, action: str, actor: str, before: dict[str, Any],
-           summary: str | None = None, at: datetime | None = None,
-           extra: dict[str, Any] | None = None) -> None:
-    after = device_state(device) | (extra or {})
-    audit.record(session, actor=actor, action=action, entity_type="device", entity_id=device.id,
-                 device_id=device.id, summary=summary, before=before, after=after,
-                 occurred_at=at)
+def device_state(device: Device | Mapping[str, Any]) -> dict[str, Any]:
+    """The snapshot audit events carry in before/after, of a device or of a device row."""
+    if isinstance(device, Mapping):
+        return {f: device[f] for f in STATE_FIELDS}
+    return {f: getattr(device, f) for f in STATE_FIELDS}
+
+
+def next_state(state: Mapping[str, Any], move: str, *, holder_id: int | None = None,
+               agency_id: int | None = None) -> dict[str, Any]:
+    """The state (:func:`device_state`) after ``move``: what ``MOVES`` says the move does.
+
+    Raises ``MoveNotAllowedError`` when the state's status is not one the move starts from.
+    ``holder_id``/``agency_id`` are the new holder's for a move that assigns one (issue).
+    """
+    m = check_move(state, move)
+    after = dict(state)
+    after["status"] = m.target
+    if m.counts_lock:
+        after["lock_count"] = (after["lock_count"] or 0) + 1
+    if m.holder == "assign":
+        after["holder_id"], after["agency_id"] = holder_id, agency_id
+    elif m.holder == "clear":
+        after["holder_id"] = after["agency_id"] = None
+    return after
+
+
+def device_event(device_id: int, action: str, before: dict[str, Any] | None,
+                 after: dict[str, Any], *, actor: str, summary: str | None = None,
+                 at: datetime | None = None) -> audit.EventDraft:
+    """The audit event of ``device.add`` or a move (``action`` is ``add`` or the move's name)."""
+    return audit.EventDraft(f"device.{action}", "device", device_id, actor, device_id=device_id,
+                            summary=summary, before=before, after=after, occurred_at=at)
 
 
 def _apply(session: Session, device: Device, move: str, actor: str, *, at: datetime | None,
            summary: str | None, extra: dict[str, Any] | None = None,
-           changes: dict[str, Any] | None = None) -> Device:
-    m = check_move(device, move)
-    summary = checks.text(summary, "note", multiline=True)
+           holder: Holder | None = None) -> Device:
     before = device_state(device)
-    for key, value in (changes or {}).items():
-        setattr(device, key, value)
-    device.status = m.target
+    after = next_state(before, move, holder_id=holder.id if holder else None,
+                       agency_id=holder.agency_id if holder else None)
+    summary = checks.text(summary, "note", multiline=True)
+    for key in ("status", "holder_id", "agency_id", "lock_count"):
+        setattr(device, key, after[key])
     device.status_changed_at = at or utcnow()
     session.flush()  # the version check happens here: a concurrent change raises before audit
-    _event(session, device, f"device.{move}", actor, before, summary, at, extra)
+    audit.record_many(session, [device_event(device.id, move, before,
+                                             device_state(device) | (extra or {}), actor=actor,
+                                             summary=summary, at=at)])
     return device
 
 
@@ -151,9 +181,8 @@ def add_device(
                     created_at=at or utcnow(), status_changed_at=at or utcnow())
     session.add(device)
     session.flush()
-    audit.record(session, actor=actor, action="device.add", entity_type="device",
-                 entity_id=device.id, device_id=device.id, before=None,
-                 after=device_state(device), occurred_at=at)
+    audit.record_many(session, [device_event(device.id, "add", None, device_state(device),
+                                             actor=actor, at=at)])
     return device
 
 
@@ -178,8 +207,7 @@ def issue(
         raise ValidationError(f"device {device.serial}: a postal handover needs a tracking number",
                               key="tracking_needed", serial=device.serial)
     _apply(session, device, "issue", actor, at=at, summary=f"to {holder.full_name} ({method})",
-           extra={"method": method, "tracking_no": tracking_no},
-           changes={"holder_id": holder.id, "agency_id": holder.agency_id})
+           extra={"method": method, "tracking_no": tracking_no}, holder=holder)
     handover = Handover(device_id=device.id, holder_id=holder.id, method=method,
                         tracking_no=tracking_no, handed_at=at or utcnow(), actor=actor,
                         request_id=request_id)
@@ -193,8 +221,7 @@ def lock(session: Session, device: Device, *, actor: str, reason: str = "reporte
     """Entering ``locked`` counts one more lock-out on the device and opens an unlock case."""
     check_move(device, "lock")  # refused before the case is opened: nothing half-done
     unlock_cases.case_on_lock(session, device, actor=actor, reason=reason, at=at)
-    return _apply(session, device, "lock", actor, at=at, summary=reason,
-                  changes={"lock_count": device.lock_count + 1})
+    return _apply(session, device, "lock", actor, at=at, summary=reason)
 
 
 def unlock(session: Session, device: Device, *, actor: str, how: str = "unlocked",
@@ -218,18 +245,18 @@ def revoke(session: Session, device: Device, *, actor: str, reason: str | None =
     """Revoking a device revokes its active certificates too (``revoked_at`` starts the CA's
     grace period for carrying the revocation out, see ``inventory.ca.reconcile``), and closes
     the unlock case of a locked one ("closed: revoked")."""
-    check_move(device, "revoke")
+    move = check_move(device, "revoke")
     unlock_cases.case_on_leaving_locked(session, device, "revoked", actor=actor, at=at)
-    session.execute(update(Certificate)
-                    .where(Certificate.device_id == device.id, Certificate.status == "active")
-                    .values(status="revoked", revoked_at=at or utcnow()))
+    if move.revokes_certificates:
+        session.execute(update(Certificate)
+                        .where(Certificate.device_id == device.id, Certificate.status == "active")
+                        .values(status="revoked", revoked_at=at or utcnow()))
     return _apply(session, device, "revoke", actor, at=at, summary=reason)
 
 
 def return_to_stock(session: Session, device: Device, *, actor: str, note: str | None = None,
                     at: datetime | None = None) -> Device:
-    return _apply(session, device, "return_to_stock", actor, at=at, summary=note,
-                  changes={"holder_id": None, "agency_id": None})
+    return _apply(session, device, "return_to_stock", actor, at=at, summary=note)
 
 
 def retire(session: Session, device: Device, *, actor: str, note: str | None = None,
@@ -301,15 +328,24 @@ def attach_certificate(
                       chain="pending" if cert.der is not None else None)
     session.add(new)
     session.flush()
-    audit.record(session, actor=actor, action=action, entity_type="certificate",
-                 entity_id=new.id, device_id=device.id,
-                 summary=f"certificate {serial} valid until {cert.not_after:%Y-%m-%d}",
-                 before={"superseded": [c.serial for c in superseded]},
-                 after={"serial": serial, "not_before": cert.not_before,
-                        "not_after": cert.not_after, "fingerprint_sha256": fp,
-                        "issuer": cert.issuer, "from_file": cert.der is not None},
-                 occurred_at=at)
+    audit.record_many(session, [certificate_event(
+        device.id, new.id, replace(cert, serial=serial), [c.serial for c in superseded],
+        actor=actor, action=action, at=at)])
     return new
+
+
+def certificate_event(device_id: int, certificate_id: int, cert: CertificateData,
+                      superseded: list[str], *, actor: str, action: str = "certificate.attach",
+                      at: datetime | None = None) -> audit.EventDraft:
+    """The audit event of a certificate put on a device (the replay's active certificate)."""
+    fp = cert.fingerprint_sha256.lower() if cert.fingerprint_sha256 else None
+    return audit.EventDraft(
+        action, "certificate", certificate_id, actor, device_id=device_id,
+        summary=f"certificate {cert.serial} valid until {cert.not_after:%Y-%m-%d}",
+        before={"superseded": superseded},
+        after={"serial": cert.serial, "not_before": cert.not_before,
+               "not_after": cert.not_after, "fingerprint_sha256": fp, "issuer": cert.issuer,
+               "from_file": cert.der is not None}, occurred_at=at)
 
 
 def renew(session: Session, device: Device, cert: CertificateData, *, actor: str,

@@ -5,7 +5,10 @@ state (:func:`inventory.fleet.lifecycle.device_state`), and every certificate pu
 writes a certificate event. So the latest of those events per device says what its row must hold:
 
 * **status, holder, lock count** — the ``after`` of the device's latest *state event*
-  (``device.add`` or one of the moves of :data:`inventory.fleet.lifecycle.MOVES`);
+  (``device.add`` or one of the moves of :data:`inventory.fleet.lifecycle.MOVES`); so is the
+  **agency**, as of that event (a holder's move to another agency and an agency merge move
+  devices with a holder or agency event, not a device event, so ``discrepancies`` does not
+  compare the agency);
 * **active certificate** — the certificate serial of its latest *certificate event*, unless a
   later ``device.revoke`` revoked it; none when the device never had a certificate event.
 
@@ -42,7 +45,7 @@ CERTIFICATE_ACTIONS = ("certificate.attach", "certificate.renew", "certificate.s
                        "certificate.import")
 """Events that put a certificate on a device (``lifecycle.attach_certificate``): the newest is
 the active one."""
-REVOKING_ACTIONS = ("device.revoke",)
+REVOKING_ACTIONS = tuple(f"device.{m.name}" for m in MOVES.values() if m.revokes_certificates)
 """Events after which a device has no active certificate (revoking revokes its certificates)."""
 
 COMPARED = ("status", "holder", "lock count", "active certificate")
@@ -55,6 +58,7 @@ class ReplayedState:
     device_id: int
     status: str | None
     holder_id: int | None
+    agency_id: int | None
     lock_count: int | None
     certificate_serial: str | None
     seq: int | None
@@ -111,7 +115,7 @@ def _latest_positions(upto_seq: int | None = None) -> Subquery:
 
 def replayed_states(upto_seq: int | None = None) -> Subquery:
     """One row per device the chain knows (up to position ``upto_seq``): device_id, status,
-    holder_id, lock_count, certificate_serial and seq (see the module docstring)."""
+    holder_id, agency_id, lock_count, certificate_serial and seq (see the module docstring)."""
     last = _latest_positions(upto_seq)
     state_ev, cert_ev = aliased(Event, name="state_event"), aliased(Event, name="cert_event")
     after, cert_after = _json(state_ev.after), _json(cert_ev.after)
@@ -120,6 +124,7 @@ def replayed_states(upto_seq: int | None = None) -> Subquery:
         select(last.c.device_id.label("device_id"),
                after["status"].as_string().label("status"),
                after["holder_id"].as_integer().label("holder_id"),
+               after["agency_id"].as_integer().label("agency_id"),
                after["lock_count"].as_integer().label("lock_count"),
                case((revoked_since, literal(None)),
                     else_=cert_after["serial"].as_string()).label("certificate_serial"),
@@ -134,7 +139,7 @@ def replayed_states(upto_seq: int | None = None) -> Subquery:
 def replay(session: Session, device_ids: list[int] | None = None) -> Iterator[ReplayedState]:
     """The replayed state of every device the chain knows (or of ``device_ids``)."""
     r = replayed_states()
-    stmt = select(r.c.device_id, r.c.status, r.c.holder_id, r.c.lock_count,
+    stmt = select(r.c.device_id, r.c.status, r.c.holder_id, r.c.agency_id, r.c.lock_count,
                   r.c.certificate_serial, r.c.seq).order_by(r.c.device_id)
     if device_ids is not None:
         stmt = stmt.where(r.c.device_id.in_(device_ids))
