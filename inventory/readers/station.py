@@ -243,6 +243,8 @@ class StationPoller:
             if ok and now - self._last_beat >= self.heartbeat_every and self.heartbeat():
                 self._last_beat = now
             if stop.is_set():
+                if ok:
+                    self.flush()  # what was queued while the heartbeat was written
                 return
             with self._wake:
                 if self._pending and ok:

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -25,9 +26,9 @@ from sqlalchemy import func, select
 
 from inventory.fleet import lifecycle
 from inventory.fleet.queries import get_device
-from inventory.readers.hardware import ReaderState
+from inventory.readers.hardware import ReaderState, WatchEvent
 from inventory.readers.station import StationPoller
-from inventory.readers.sync import station_readers
+from inventory.readers.sync import SyncReport, station_readers, sync_observations
 from inventory.register import audit
 from inventory.register.db import Register
 from inventory.register.models import (
@@ -38,7 +39,7 @@ from inventory.register.models import (
     utcnow,
 )
 from tests.conftest import PG_URL, REQUIRE_PG, station_actor
-from tests.readers.test_sync import make_cert, obs
+from tests.readers.test_sync import _fleet_on, make_cert, obs
 
 
 class PrivatePostgres:
@@ -175,3 +176,45 @@ def test_buffer_is_bounded_oldest_dropped_with_a_warning(private_pg: PrivatePost
             assert sorted(s.scalars(select(UnregisteredDevice.serial))) == ["x3", "x4"]
     finally:
         register.dispose()
+
+
+class ScriptedPoller:
+    """What the hardware poller yields, scripted (the real one is tested against the lab)."""
+
+    def __init__(self, events: list[WatchEvent]) -> None:
+        self.events, self.closed = events, False
+
+    def watch(self, stop: threading.Event) -> Iterator[WatchEvent]:
+        yield from self.events
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_watch_is_the_whole_pipeline(register: Register) -> None:
+    """One station: what its poller sees lands in the register, with the station's reader rows,
+    its heartbeat and observation retention (both backends)."""
+    fleet = _fleet_on(register)
+    now = utcnow()
+    with fleet.session() as s:  # an observation older than the retention
+        sync_observations(s, [obs("a1", at=now - timedelta(days=120))], host="elsewhere")
+    readers = (ReaderState("R0", True, "3B", "piv", "a1"), ReaderState("R1", False))
+    poller = ScriptedPoller([
+        WatchEvent(at=now, readers=readers, observations=(obs("a1", tries=0, blocked=True,
+                                                              at=now),)),
+        WatchEvent(at=now, readers=readers),  # the same readers: nothing more to write
+    ])
+    reports: list[SyncReport] = []
+    station = StationPoller(fleet, station="station7", poller_factory=lambda: poller,
+                            retention=timedelta(days=90), heartbeat_every=3600,
+                            on_report=reports.append)
+    seen = list(station.watch(threading.Event()))
+    assert len(seen) == 2 and poller.closed and station.pending == 0 and station.landed == 1
+    assert [c.action for r in reports for c in r.changes] == ["device.pin_state", "device.lock"]
+    with fleet.read() as s:
+        a1 = get_device(s, "a1")
+        assert (a1.status, a1.last_seen_host) == ("locked", "station7")
+        assert [(r.reader, r.card_present, r.serial, r.alive)
+                for r in station_readers(s, "station7")] == [
+            ("R0", True, "a1", True), ("R1", False, None, True)]
+        assert list(s.scalars(select(ObservationRecord.host))) == ["station7"]  # old one pruned
