@@ -80,5 +80,8 @@ def test_station_name_and_the_old_desk_alias(register: Register, db_url: str,
         report = json.loads(out)
         assert report["host"] == f"name-from{flag}"
         assert any(missing in w for w in report["warnings"])
+        with register.read() as s:  # no PC/SC readers: the station's heartbeat row
+            assert [r.reader for r in sync.station_readers(s, f"name-from{flag}")] == [
+                sync.NO_READERS]
     code, out, _err = manager("poll", "--help")
     assert code == 0 and "--station" in out and "--desk" not in out

@@ -11,15 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
-from click.testing import CliRunner
 
-from inventory.cli import cli
 from inventory.desk import unlock_desk
 from inventory.fleet import lifecycle
 from inventory.register.db import Register
 from reports.figures import FIGURE_KEYS, month_figures
 from reports.monthly import monthly_report
 from reports.pointintime import Period
+from tests.conftest import Tokenfleet
 
 from .conftest import HEADER_ROW
 
@@ -28,7 +27,8 @@ T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 
 
 def test_report_and_desk_give_the_same_unlock_turnaround(register: Register, db_url: str,
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path,
+                                                         tokenfleet: Tokenfleet) -> None:
     with register.session() as s:
         agency = lifecycle.add_agency(s, code="HN", name="Hà Nội", actor="t",
                                       at=T0 - timedelta(days=30))
@@ -58,7 +58,7 @@ def test_report_and_desk_give_the_same_unlock_turnaround(register: Register, db_
     row = HEADER_ROW + 1 + FIGURE_KEYS.index("median_unlock_days")
     assert ws.cell(row, 2).value == 2.25
 
-    stats = CliRunner().invoke(cli, ["--db", db_url, "unlock", "stats", "--all-agencies",
-                                     "--format", "json"])
-    assert stats.exit_code == 0, stats.output
-    assert '"median_days": 2.25' in stats.output
+    code, stats, err = tokenfleet("--db", db_url, "unlock", "stats", "--all-agencies",
+                                  "--format", "json")
+    assert code == 0, err
+    assert '"median_days": 2.25' in stats
