@@ -77,7 +77,7 @@ class TokenfleetApp(App[None]):
         if host:
             self.ctx.host = host
         if observation_retention_days is not None:
-            self.ctx.observation_retention = timedelta(days=observation_retention_days)
+            self.ctx.observation_retention_days = observation_retention_days
         super().__init__()
         localise_bindings(self, self.ctx.labels)
         self.start_mode = start

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from inventory.register.config import Settings
@@ -33,7 +33,7 @@ class UiContext:
     not_seen_days: int = 30
     host: str = field(default_factory=socket.gethostname)  # this poller station's name
     settings: Settings = field(default_factory=Settings)  # CA grace days, OCSP URL, timeout
-    observation_retention: timedelta = timedelta(days=Settings.observation_retention_days)
+    observation_retention_days: int = Settings.observation_retention_days
 
     def now(self) -> datetime:
         return self.fixed_now or utcnow()

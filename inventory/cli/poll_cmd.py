@@ -1,8 +1,9 @@
 """``tokenfleet poll`` (one pass, or a long-running watcher), ``stocktake`` and ``unregistered``.
 
-``poll`` is a thin front on :class:`inventory.readers.station.StationPoller` (the TUI's readers
-screen runs the same pipeline). The hardware package (pyscard, python-pkcs11) is imported only
-when a poller is made, so the rest of the CLI works on a machine without reader libraries.
+``poll`` is a thin front on the station pipeline (``inventory.services.stations``, a
+:class:`~inventory.readers.station.StationPoller`); the TUI's readers screen runs the same. The
+hardware package (pyscard, python-pkcs11) is imported only when a poller is made, so the rest of
+the CLI works on a machine without reader libraries.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from inventory.readers.station import StationPoller
 from inventory.register import access
 from inventory.register.errors import ConfigurationError
 from inventory.register.text import csv_safe
-from inventory.services import unregistered
+from inventory.services import stations, unregistered
 
 
 def _hardware_config(app: AppContext, modules: tuple[str, ...], no_pcsc: bool,
@@ -113,9 +113,9 @@ def _station(app: AppContext, station: str, config: Any) -> StationPoller:
     def on_warning(message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
-    return StationPoller(app.register(), station=station, config=config, on_report=on_report,
-                         on_warning=on_warning,
-                         retention=timedelta(days=app.settings.observation_retention_days))
+    return stations.station_poller(
+        app.register(), station=station, config=config, on_report=on_report,
+        on_warning=on_warning, retention_days=app.settings.observation_retention_days)
 
 
 def _watch(station: StationPoller) -> None:

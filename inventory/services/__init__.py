@@ -19,6 +19,8 @@ parses input and shows results. The conventions, after cosmicpython's service la
     alerts         the alert ledger, the job's heartbeat, acknowledge and snooze
     unregistered   devices pollers saw that the register does not know; claim one
     transfers      import a sheet, back up, restore
+    stations       the one reader pipeline (poll and the readers screen), every station's
+                   readers, the devices of the cards in them
 
 Reports (``reports``) and the TUI sit above this layer, the CLI on top (``docs/architecture.md``).
 """

@@ -1,7 +1,7 @@
 """Readers and cards as they come and go, and the register's device for each card.
 
 This TUI is a poller station while the panel is shown: a thread worker runs the station's one
-pipeline (:class:`inventory.readers.station.StationPoller`, as ``tokenfleet poll --watch`` does),
+pipeline (``inventory.services.stations.station_poller``, as ``tokenfleet poll --watch`` does),
 which writes what the readers see to the register from its own writer thread — buffered while
 the database is down — and keeps this station's reader rows, heartbeat and observation retention.
 The panel shows each event's cards at once, and matches them to the register's devices again
@@ -19,17 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exc, select
+from sqlalchemy import exc
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
-from inventory.readers.station import ReaderSource, StationPoller
+from inventory.readers.station import ReaderSource
 from inventory.readers.sync import SyncReport
 from inventory.register.errors import DatabaseError, TokenfleetError
-from inventory.register.models import Device, UnregisteredDevice
+from inventory.services import stations
+from inventory.services.stations import CardDevice
+from inventory.services.unregistered import unregistered_devices
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -109,12 +111,9 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unregistered")
     def load_unregistered(self) -> None:
-        with ctx(self).register.read() as session:
-            rows = [CardRow(u.reader or "", "", u.serial, u.kind, "", False, u.manufacturer,
-                            u.model, u.last_seen_at)
-                    for u in session.scalars(select(UnregisteredDevice)
-                                             .order_by(UnregisteredDevice.last_seen_at.desc())
-                                             .limit(200))]
+        rows = [CardRow(u.reader or "", "", u.serial, u.kind, "", False, u.manufacturer, u.model,
+                        u.last_seen_at)
+                for u in unregistered_devices(ctx(self).register, limit=200)]
         self.app.call_from_thread(self._show_unregistered, rows)
 
     def _show_unregistered(self, rows: list[CardRow]) -> None:
@@ -153,9 +152,9 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
     def follow(self) -> None:
         c = ctx(self)
         t = c.labels
-        station = StationPoller(
+        station = stations.station_poller(
             c.register, station=c.host, poller_factory=c.poller_factory or _default_poller,
-            retention=c.observation_retention,
+            retention_days=c.observation_retention_days,
             on_report=lambda report: self._post(self.Landed(report)),
             on_warning=lambda text: self._post(self.Warned(text)))
         try:
@@ -192,14 +191,13 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
             return self._rows(seen, {}) if seen.readers else [
                 CardRow(t("readers.no_readers"), "", None, None, "", True)]
         try:
-            with ctx(self).register.read() as session:
-                known = {(d.kind, d.serial): d for d in session.scalars(
-                    select(Device).where(Device.serial.in_(serials))).unique()}
-                return self._rows(seen, known)  # holders load while the session is open
+            known = stations.devices_by_serial(ctx(self).register, serials)
         except (DatabaseError, exc.DBAPIError):  # the station buffers; show the cards anyway
             return self._rows(seen, None)
+        return self._rows(seen, known)
 
-    def _rows(self, seen: Seen, known: dict[tuple[str, str], Device] | None) -> list[CardRow]:
+    def _rows(self, seen: Seen, known: dict[tuple[str, str], CardDevice] | None
+              ) -> list[CardRow]:
         """``known`` is None when the register could not be asked."""
         t = ctx(self).labels
         by_reader = {o.reader: o for o in seen.observations}
@@ -219,13 +217,14 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         return rows
 
     def _row(self, name: str, card: str, serial: str | None, obs: Observation | None,
-             state: ReaderState | None, known: dict[tuple[str, str], Device] | None) -> CardRow:
+             state: ReaderState | None, known: dict[tuple[str, str], CardDevice] | None
+             ) -> CardRow:
         t = ctx(self).labels
         kind = obs.kind if obs else None
         device = _device(known or {}, serial, kind)
         if device is not None:
-            who = device.holder.full_name if device.holder else ""
-            text, is_known = f"{t(f'device_status.{device.status}')} {who}".strip(), True
+            text, is_known = (f"{t(f'device_status.{device.status}')} {device.holder or ''}"
+                              .strip(), True)
         elif serial and known is None:
             text, is_known = "", True  # not looked up: nothing to claim yet
         elif serial:
@@ -255,8 +254,8 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
         self._message(self._notes_text(len(rows)))
 
 
-def _device(known: dict[tuple[str, str], Device], serial: str | None,
-            kind: str | None) -> Device | None:
+def _device(known: dict[tuple[str, str], CardDevice], serial: str | None,
+            kind: str | None) -> CardDevice | None:
     """A serial is unique per kind; a card whose kind was not read matches either."""
     if not serial:
         return None

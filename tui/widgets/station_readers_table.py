@@ -1,5 +1,5 @@
 """Every poller station's readers as their pollers last reported them
-(``inventory.readers.sync.station_readers``).
+(``inventory.services.stations.station_readers``).
 
 Pollers on other hosts write their readers to the register; this table re-reads them every few
 seconds (heartbeats write no audit event) and when the register announces a change. A station
@@ -16,8 +16,9 @@ from sqlalchemy import exc
 from textual import work
 from textual.widgets import DataTable
 
-from inventory.readers.sync import StationReaderRow, station_readers
+from inventory.readers.sync import StationReaderRow
 from inventory.register.errors import DatabaseError
+from inventory.services.stations import station_readers
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -43,8 +44,7 @@ class StationReadersTable(ShowsWorkerErrors, DataTable[Any]):
     def reload(self) -> None:
         # heartbeats are real time even when the screens' clock is fixed (tests, snapshots)
         try:
-            with ctx(self).register.read() as session:
-                rows = station_readers(session)
+            rows = station_readers(ctx(self).register)
         except (DatabaseError, exc.DBAPIError):
             return  # the register is unreachable: keep the last rows (the panel says so)
         self.app.call_from_thread(self._show, rows)
