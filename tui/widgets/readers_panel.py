@@ -209,7 +209,7 @@ class ReadersPanel(ShowsWorkerErrors, Vertical):
             state, obs = states.get(name), by_reader.get(name)
             serial = obs.serial if obs else (state.serial if state else None)
             card = (obs.profile or t.term("device_kind", obs.kind)) if obs else (
-                (state.profile or state.atr or t("desks.card")) if state and state.card_present
+                (state.profile or state.atr or t("stations.card")) if state and state.card_present
                 else t("readers.empty"))
             if state is not None and state.error:
                 card = f"{card} ({state.error})"
