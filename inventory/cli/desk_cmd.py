@@ -1,22 +1,21 @@
 """``tokenfleet handover …`` (records and receipts) and ``tokenfleet unlock …`` (the unlock desk).
 
-Registered by ``requests_cmd.register``; the handover record writer is imported lazily.
+Registered by ``requests_cmd.register``; each command parses its input, calls the service desk
+(``inventory.services.desk``) and shows the result. The handover record writer is imported
+lazily.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
-from inventory.desk import unlock_desk as unlock
-from inventory.desk.handovers import get_handover, handover_records, mark_received
-from inventory.fleet import lifecycle
-from inventory.fleet.queries import get_device
 from inventory.register.errors import ConfigurationError
-from inventory.register.models import Handover
+from inventory.services import desk
+from inventory.services.devices import DeviceRef
 
 
 @click.group("handover")
@@ -31,14 +30,8 @@ def handover_group() -> None:
 @pass_app
 def handover_list(app: AppContext, request_id: int | None, limit: int, fmt: str) -> None:
     """Handovers, newest first."""
-    with app.register().read() as s:
-        stmt = select(Handover).order_by(Handover.handed_at.desc(), Handover.id.desc())
-        if request_id is not None:
-            stmt = stmt.where(Handover.request_id == request_id)
-        emit(({"id": h.id, "serial": h.device.serial, "holder": h.holder.full_name,
-               "method": h.method, "tracking_no": h.tracking_no, "handed_at": h.handed_at,
-               "received_at": h.received_at, "request_id": h.request_id}
-              for h in s.scalars(stmt.limit(limit))), fmt)
+    emit((asdict(h) for h in desk.list_handovers(app.register(), request_id=request_id,
+                                                  limit=limit)), fmt)
 
 
 @handover_group.command("received")
@@ -47,10 +40,9 @@ def handover_list(app: AppContext, request_id: int | None, limit: int, fmt: str)
 @pass_app
 def handover_received(app: AppContext, handover_id: int, at_text: str | None) -> None:
     """The holder (or the post) confirmed receipt."""
-    with app.register().session() as s:
-        h = mark_received(s, get_handover(s, handover_id), actor=app.actor,
-                          at=parse_date(at_text) if at_text else None)
-        click.echo(f"handover #{h.id}: received {h.received_at:%Y-%m-%d}")
+    h = desk.mark_received(app.register(), handover_id, actor=app.actor,
+                           at=parse_date(at_text) if at_text else None)
+    click.echo(f"handover #{h.id}: received {h.received_at:%Y-%m-%d}")
 
 
 @handover_group.command("record")
@@ -71,9 +63,9 @@ def handover_record(app: AppContext, request_id: int | None, handover_ids: tuple
 
     if pdf and soffice_path() is None:  # refuse before writing anything
         raise ConfigurationError("LibreOffice (soffice) is not installed: leave out --pdf")
-    with app.register().read() as s:
-        records = handover_records(s, request_id=request_id, handover_ids=handover_ids, per=per,
-                                   show_id_numbers=show_id_numbers)
+    records = desk.handover_records(app.register(), request_id=request_id,
+                                    handover_ids=handover_ids, per=per,
+                                    show_id_numbers=show_id_numbers)
     write_handover_records(records, output)
     click.echo(f"{output}: {len(records)} record(s)")
     if pdf:
@@ -92,9 +84,8 @@ def unlock_group() -> None:
 @pass_app
 def unlock_list(app: AppContext, open_only: bool, agency_code: str | None, fmt: str) -> None:
     """Unlock cases: open ones first (oldest first), then closed ones."""
-    with app.register().read() as s:
-        emit((c.as_record() for c in unlock.list_cases(s, open_only=open_only,
-                                                       agency_code=agency_code)), fmt)
+    emit((c.as_record() for c in desk.unlock_cases(app.register(), open_only=open_only,
+                                                   agency_code=agency_code)), fmt)
 
 
 @unlock_group.command("open")
@@ -103,11 +94,10 @@ def unlock_list(app: AppContext, open_only: bool, agency_code: str | None, fmt: 
 @pass_app
 def unlock_open(app: AppContext, serial: str, reason: str) -> None:
     """A device is reported locked: mark it locked, which opens its case."""
-    with app.register().session() as s:
-        device = lifecycle.lock(s, get_device(s, serial), actor=app.actor, reason=reason)
-        case = unlock.open_case_of(s, device)
-        click.echo(f"{device.serial}: locked (lock #{device.lock_count}); unlock case "
-                   f"#{case.id if case else '?'} open")
+    locked = desk.report_locked(app.register(), DeviceRef(serial), actor=app.actor,
+                                reason=reason)
+    click.echo(f"{locked.serial}: locked (lock #{locked.lock_count}); unlock case "
+               f"#{locked.case_id if locked.case_id else '?'} open")
 
 
 @unlock_group.command("bring")
@@ -119,26 +109,24 @@ def unlock_open(app: AppContext, serial: str, reason: str) -> None:
 def unlock_bring(app: AppContext, serial: str, brought_by: str, at_text: str | None,
                  note: str | None) -> None:
     """A locked device was brought to the desk."""
-    with app.register().session() as s:
-        case = unlock.bring_in(s, get_device(s, serial), brought_by=brought_by, actor=app.actor,
-                               at=parse_date(at_text) if at_text else None, note=note)
-        click.echo(f"{serial}: brought in by {case.brought_by} (case #{case.id})")
+    case = desk.bring_in(app.register(), DeviceRef(serial), brought_by=brought_by,
+                         actor=app.actor, at=parse_date(at_text) if at_text else None, note=note)
+    click.echo(f"{serial}: brought in by {case.brought_by} (case #{case.id})")
 
 
 @unlock_group.command("close")
 @click.argument("serial")
-@click.option("--method", required=True, type=click.Choice(unlock.UNLOCK_METHODS),
+@click.option("--method", required=True, type=click.Choice(desk.UNLOCK_METHODS),
               help="How it was unlocked.")
 @click.option("--at", "at_text", help="When (date; default now).")
 @pass_app
 def unlock_close(app: AppContext, serial: str, method: str, at_text: str | None) -> None:
     """The device is unlocked: it goes back to its holder and the case closes."""
-    with app.register().session() as s:
-        case = unlock.mark_unlocked(s, get_device(s, serial), method=method, actor=app.actor,
-                                    at=parse_date(at_text) if at_text else None)
-        assert case.closed_at is not None
-        days = (case.closed_at - case.opened_at).total_seconds() / 86400
-        click.echo(f"{serial}: unlocked ({method}) after {days:.1f} days (case #{case.id})")
+    case = desk.mark_unlocked(app.register(), DeviceRef(serial), method=method,
+                              actor=app.actor, at=parse_date(at_text) if at_text else None)
+    assert case.closed_at is not None
+    days = (case.closed_at - case.opened_at).total_seconds() / 86400
+    click.echo(f"{serial}: unlocked ({method}) after {days:.1f} days (case #{case.id})")
 
 
 @unlock_group.command("stats")
@@ -150,7 +138,6 @@ def unlock_close(app: AppContext, serial: str, method: str, at_text: str | None)
 def unlock_stats(app: AppContext, since: str | None, until: str | None, all_agencies: bool,
                  fmt: str) -> None:
     """Turnaround lock → unlock per agency and month (days: median, 90th percentile, max)."""
-    with app.register().read() as s:
-        emit((t.as_record() for t in unlock.unlock_turnaround(
-            s, since=parse_date(since) if since else None,
-            until=parse_date(until) if until else None, by_agency=not all_agencies)), fmt)
+    emit((t.as_record() for t in desk.unlock_turnaround(
+        app.register(), since=parse_date(since) if since else None,
+        until=parse_date(until) if until else None, by_agency=not all_agencies)), fmt)

@@ -1,33 +1,21 @@
 """``tokenfleet request …`` (certification requests), plus the ``handover`` and ``unlock`` desks.
 
-Writers of spreadsheets live in ``reports`` and are imported inside the commands that need them.
+Each command parses its input, calls the service desk (``inventory.services.desk``, which the
+TUI's desk calls too) and shows the result. Writers of spreadsheets live in ``reports`` and are
+imported inside the commands that need them.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from inventory.cli.context import FORMATS, AppContext, emit, parse_date, pass_app
-from inventory.desk import requests as rq
-from inventory.desk.ca_exchange import import_answer
-from inventory.desk.figures import intake_rows, list_requests, pending_requests, request_turnaround
-from inventory.fleet.lifecycle import CertificateData, mask_national_id
-from inventory.fleet.queries import agency_by_code, get_holder
-from inventory.fleet.sheets import header_key, read_table
-from inventory.register import checks
-from inventory.register.errors import ImportFileError, RowProblem, ValidationError
-from inventory.register.models import (
-    DEVICE_KINDS,
-    HANDOVER_METHODS,
-    REQUEST_KINDS,
-    REQUEST_STATES,
-    utcnow,
-)
-from inventory.register.text import cell_text
+from inventory.fleet.lifecycle import CertificateData
+from inventory.register.models import DEVICE_KINDS, HANDOVER_METHODS, REQUEST_KINDS, REQUEST_STATES
+from inventory.services import desk
 
 LIST_COLUMNS = ("id", "kind", "state", "agency_code", "subscribers", "external_ref",
                 "created_at", "submitted_at", "closed_at", "days_open", "missing_documents")
@@ -47,37 +35,6 @@ def request_group() -> None:
     recovery (draft → submitted → completed, or rejected / cancelled)."""
 
 
-def subscribers_from_file(path: Path) -> list[rq.Subscriber]:
-    """A batch's subscribers from .xlsx/.csv (headers as in device imports: 'Họ và tên', …)."""
-    table = read_table(path)
-    header_at = next((i for i, r in enumerate(table) if any(cell_text(c) for c in r)), None)
-    if header_at is None:
-        raise ImportFileError(str(path), "the file is empty")
-    columns = {i: key for i, c in enumerate(table[header_at]) if (key := header_key(c))}
-    if not {"holder", "national_id", "serial"} & set(columns.values()):
-        raise ImportFileError(str(path), f"row {header_at + 1}: no name ('Họ và tên'), ID number "
-                              "or device serial column")
-    subs, problems = [], []
-    for index in range(header_at + 1, len(table)):
-        v = {key: cell_text(table[index][i]) for i, key in columns.items()
-             if i < len(table[index])}
-        if not any(v.values()):
-            continue
-        try:
-            kind = checks.kind(v["kind"]) if v.get("kind") else "usb_token"
-        except ValidationError as err:
-            problems.append(RowProblem(index + 1, str(err)))
-            continue
-        subs.append(rq.Subscriber(full_name=v.get("holder"), title=v.get("title"),
-                                  email=v.get("email"), phone=v.get("phone"),
-                                  national_id=v.get("national_id"),
-                                  device_serial=v.get("serial"), device_kind=kind))
-    if problems:
-        raise ImportFileError(str(path), f"{len(problems)} bad row(s); no request was filed",
-                              problems)
-    return subs
-
-
 @request_group.command("new")
 @click.option("--kind", required=True, type=click.Choice(REQUEST_KINDS))
 @click.option("--agency", "agency_code", required=True, metavar="CODE")
@@ -95,7 +52,7 @@ def subscribers_from_file(path: Path) -> list[rq.Subscriber]:
 @click.option("--device-kind", type=click.Choice(DEVICE_KINDS), default="usb_token",
               show_default=True)
 @click.option("--change", "changes", multiple=True, metavar="FIELD=VALUE",
-              help=f"Change of information: {', '.join(rq.CHANGEABLE_FIELDS)}.")
+              help=f"Change of information: {', '.join(desk.CHANGEABLE_FIELDS)}.")
 @click.option("--reason", help="Revocation: why.")
 @click.option("--external-ref", metavar="NO", help="Request-system number or dispatch number.")
 @click.option("--channel", type=click.Choice(["ca_portal", "document_system"]))
@@ -114,25 +71,19 @@ def request_new(app: AppContext, kind: str, agency_code: str, holders: tuple[str
         if not sep:
             raise click.BadParameter(f"{change!r} is not FIELD=VALUE", param_hint="--change")
         change_map[field.strip()] = value.strip()
-    with app.register().session() as s:
-        subs: list[rq.Subscriber] = []
-        subs += [rq.Subscriber(holder_id=get_holder(s, ref).id, device_kind=device_kind,
-                               changes=change_map, reason=reason) for ref in holders]
-        subs += [rq.Subscriber(device_serial=serial, changes=change_map, reason=reason)
-                 for serial in devices]
-        if name or national_id:
-            subs.append(rq.Subscriber(full_name=name, national_id=national_id, title=title,
-                                      email=email, phone=phone, device_kind=device_kind))
-        if subscribers_file:
-            subs += subscribers_from_file(subscribers_file)
-        req = rq.new_request(s, kind=kind, agency=agency_by_code(s, agency_code),
-                             subscribers=subs, actor=app.actor, external_ref=external_ref,
-                             channel=channel)
-        if docs:
-            rq.attach_documents(s, req, docs, actor=app.actor)
-        missing = ", ".join(d.key for d in rq.missing_documents(req)) or "none"
-        click.echo(f"request #{req.id} ({kind}, draft) for {len(req.items)} subscriber(s) of "
-                   f"{agency_code}; documents missing: {missing}")
+    subs: list[desk.Subscriber] = []
+    if name or national_id:
+        subs.append(desk.Subscriber(full_name=name, national_id=national_id, title=title,
+                                    email=email, phone=phone, device_kind=device_kind))
+    if subscribers_file:
+        subs += desk.subscribers_from_file(subscribers_file)
+    req = desk.new_request(app.register(), kind=kind, agency_code=agency_code, actor=app.actor,
+                           holders=holders, devices=devices, subscribers=subs,
+                           device_kind=device_kind, changes=change_map, reason=reason,
+                           external_ref=external_ref, channel=channel, documents=docs)
+    missing = ", ".join(req.missing_documents) or "none"
+    click.echo(f"request #{req.id} ({kind}, draft) for {req.subscribers} subscriber(s) of "
+               f"{agency_code}; documents missing: {missing}")
 
 
 @request_group.command("list")
@@ -146,14 +97,9 @@ def request_new(app: AppContext, kind: str, agency_code: str, holders: tuple[str
 def request_list(app: AppContext, kind: str | None, state: str | None, agency_code: str | None,
                  pending_over: int | None, fmt: str) -> None:
     """List requests, newest first."""
-    with app.register().read() as s:
-        if pending_over is not None:
-            rows = [r for r in pending_requests(s, older_than=timedelta(days=pending_over),
-                                                kind=kind, agency_code=agency_code)
-                    if not state or r.state == state]
-        else:
-            rows = list_requests(s, kind=kind, state=state, agency_code=agency_code)
-        emit((r.as_record() for r in rows), fmt, LIST_COLUMNS if fmt != "json" else None)
+    rows = desk.list_requests(app.register(), kind=kind, state=state, agency_code=agency_code,
+                              pending_over_days=pending_over)
+    emit((r.as_record() for r in rows), fmt, LIST_COLUMNS if fmt != "json" else None)
 
 
 @request_group.command("show")
@@ -164,39 +110,30 @@ def request_list(app: AppContext, kind: str | None, state: str | None, agency_co
 @pass_app
 def request_show(app: AppContext, request_id: int, show_id_numbers: bool, fmt: str) -> None:
     """One request: its steps, dossier checklist and subscribers."""
-    with app.register().read() as s:
-        req = rq.get_request(s, request_id)
-        head = {"id": req.id, "kind": req.kind, "state": req.state, "agency": req.agency.code,
-                "external_ref": req.external_ref, "channel": req.channel,
-                "created": f"{req.created_at:%Y-%m-%d %H:%M} by {req.created_by}",
-                "submitted": f"{req.submitted_at:%Y-%m-%d %H:%M} by {req.submitted_by}"
-                if req.submitted_at else None,
-                "closed": f"{req.closed_at:%Y-%m-%d %H:%M} by {req.closed_by}"
-                if req.closed_at else None, "close_reason": req.close_reason}
-        dossier = [{"document": d.key, "label": d.label(app.settings.lang), "attached": ok}
-                   for d, ok in rq.dossier_checklist(req)]
-        items = []
-        for n, item in enumerate(req.items, start=1):
-            nid = rq.subscriber_national_id(item)
-            items.append({"line": n, "ref": f"R{req.id}-{item.id}",
-                          "subscriber": rq.subscriber_label(item),
-                          "national_id": nid if show_id_numbers else mask_national_id(nid),
-                          "device_kind": item.device_kind,
-                          "device": item.device.serial if item.device else None,
-                          "details": ", ".join(f"{k}={v}" for k, v in
-                                               (item.details.get("changes") or {}).items())
-                          or item.details.get("reason")})
-        if fmt == "json":
-            emit([head | {"dossier": dossier, "subscribers": items}], "json")
-            return
-        for key, value in head.items():
-            if value is not None:
-                click.echo(f"{key:>13}: {value}")
-        click.echo("\ndossier:")
-        for d in dossier:
-            click.echo(f"  [{'x' if d['attached'] else ' '}] {d['label']} ({d['document']})")
-        click.echo("")
-        emit(items, "table")
+    req = desk.request_detail(app.register(), request_id, show_id_numbers=show_id_numbers)
+    head = {"id": req.id, "kind": req.kind, "state": req.state, "agency": req.agency_code,
+            "external_ref": req.external_ref, "channel": req.channel,
+            "created": f"{req.created_at:%Y-%m-%d %H:%M} by {req.created_by}",
+            "submitted": f"{req.submitted_at:%Y-%m-%d %H:%M} by {req.submitted_by}"
+            if req.submitted_at else None,
+            "closed": f"{req.closed_at:%Y-%m-%d %H:%M} by {req.closed_by}"
+            if req.closed_at else None, "close_reason": req.close_reason}
+    dossier = [{"document": d.key, "label": d.label(app.settings.lang),
+                "attached": d.attached} for d in req.dossier]
+    items = [{"line": i.line, "ref": i.ref, "subscriber": i.name, "national_id": i.national_id,
+              "device_kind": i.device_kind, "device": i.device_serial, "details": i.details}
+             for i in req.subscribers]
+    if fmt == "json":
+        emit([head | {"dossier": dossier, "subscribers": items}], "json")
+        return
+    for key, value in head.items():
+        if value is not None:
+            click.echo(f"{key:>13}: {value}")
+    click.echo("\ndossier:")
+    for d in dossier:
+        click.echo(f"  [{'x' if d['attached'] else ' '}] {d['label']} ({d['document']})")
+    click.echo("")
+    emit(items, "table")
 
 
 @request_group.command("attach")
@@ -208,11 +145,10 @@ def request_show(app: AppContext, request_id: int, show_id_numbers: bool, fmt: s
 def request_attach(app: AppContext, request_id: int, documents: tuple[str, ...], detach: bool,
                    note: str | None) -> None:
     """Tick documents of the dossier checklist (keys as `request show` lists them)."""
-    with app.register().session() as s:
-        req = rq.attach_documents(s, rq.get_request(s, request_id), documents, actor=app.actor,
-                                  detach=detach, note=note)
-        missing = ", ".join(d.key for d in rq.missing_documents(req)) or "none"
-        click.echo(f"request #{req.id}: documents missing: {missing}")
+    req = desk.attach_documents(app.register(), request_id, documents, actor=app.actor,
+                                detach=detach, note=note)
+    missing = ", ".join(req.missing_documents) or "none"
+    click.echo(f"request #{req.id}: documents missing: {missing}")
 
 
 @request_group.command("submit")
@@ -221,11 +157,10 @@ def request_attach(app: AppContext, request_id: int, documents: tuple[str, ...],
 @pass_app
 def request_submit(app: AppContext, request_id: int, external_ref: str | None) -> None:
     """Mark a request sent to the CA (the dossier must be complete)."""
-    with app.register().session() as s:
-        req = rq.submit(s, rq.get_request(s, request_id), actor=app.actor,
-                        external_ref=external_ref)
-        click.echo(f"request #{req.id} submitted" + (f" as {req.external_ref}"
-                                                     if req.external_ref else ""))
+    req = desk.request_step(app.register(), request_id, "submit", actor=app.actor,
+                            external_ref=external_ref)
+    click.echo(f"request #{req.id} submitted" + (f" as {req.external_ref}"
+                                                 if req.external_ref else ""))
 
 
 @request_group.command("complete")
@@ -242,23 +177,17 @@ def request_complete(app: AppContext, request_id: int, device_serial: str | None
                      cert_serial: str | None, not_before: str | None, not_after: str | None,
                      method: str, tracking_no: str | None) -> None:
     """Perform the request's lifecycle moves and close it (batches: use `import-answer`)."""
-    with app.register().session() as s:
-        req = rq.get_request(s, request_id)
-        answers = {}
-        if cert_serial or device_serial:
-            if len(req.items) != 1:
-                raise ValidationError(f"request #{req.id} has {len(req.items)} subscribers: "
-                                      "complete it with `request import-answer`")
-            cert = None
-            if cert_serial:
-                if not (not_before and not_after):
-                    raise click.UsageError("--cert-serial needs --not-before and --not-after")
-                cert = CertificateData(serial=cert_serial, not_before=parse_date(not_before),
-                                       not_after=parse_date(not_after))
-            answers[req.items[0].id] = rq.Answer(device_serial=device_serial, certificate=cert)
-        rq.complete(s, req, actor=app.actor, answers=answers,
-                    handover=rq.HandoverPlan(method=method, tracking_no=tracking_no))
-        click.echo(f"request #{req.id} completed ({len(req.items)} subscriber(s))")
+    cert = None
+    if cert_serial:
+        if not (not_before and not_after):
+            raise click.UsageError("--cert-serial needs --not-before and --not-after")
+        cert = CertificateData(serial=cert_serial, not_before=parse_date(not_before),
+                               not_after=parse_date(not_after))
+    req = desk.complete_request(app.register(), request_id, actor=app.actor,
+                                device_serial=device_serial, certificate=cert,
+                                handover=desk.HandoverPlan(method=method,
+                                                           tracking_no=tracking_no))
+    click.echo(f"request #{req.id} completed ({req.subscribers} subscriber(s))")
 
 
 @request_group.command("reject")
@@ -267,9 +196,8 @@ def request_complete(app: AppContext, request_id: int, device_serial: str | None
 @pass_app
 def request_reject(app: AppContext, request_id: int, reason: str) -> None:
     """The CA (or the desk) refused the request."""
-    with app.register().session() as s:
-        rq.reject(s, rq.get_request(s, request_id), actor=app.actor, reason=reason)
-        click.echo(f"request #{request_id} rejected")
+    desk.request_step(app.register(), request_id, "reject", actor=app.actor, reason=reason)
+    click.echo(f"request #{request_id} rejected")
 
 
 @request_group.command("cancel")
@@ -278,9 +206,8 @@ def request_reject(app: AppContext, request_id: int, reason: str) -> None:
 @pass_app
 def request_cancel(app: AppContext, request_id: int, reason: str | None) -> None:
     """The agency withdrew the request."""
-    with app.register().session() as s:
-        rq.cancel(s, rq.get_request(s, request_id), actor=app.actor, reason=reason)
-        click.echo(f"request #{request_id} cancelled")
+    desk.request_step(app.register(), request_id, "cancel", actor=app.actor, reason=reason)
+    click.echo(f"request #{request_id} cancelled")
 
 
 @request_group.command("export")
@@ -296,10 +223,9 @@ def request_export(app: AppContext, output: Path, since: str | None, until: str 
     """The CA intake list: one row per subscriber of the submitted requests."""
     from reports.requests_export import write_intake
 
-    with app.register().read() as s:
-        n = write_intake(intake_rows(s, since=parse_date(since) if since else None,
-                                     until=parse_date(until) if until else None,
-                                     show_id_numbers=show_id_numbers), output)
+    n = write_intake(desk.intake(app.register(), since=parse_date(since) if since else None,
+                                 until=parse_date(until) if until else None,
+                                 show_id_numbers=show_id_numbers), output)
     click.echo(f"{output}: {n} subscriber(s)"
                + ("" if show_id_numbers else " (ID numbers masked: --show-id-numbers for the CA)"))
 
@@ -313,8 +239,9 @@ def request_export(app: AppContext, output: Path, since: str | None, until: str 
 def request_import_answer(app: AppContext, path: Path, method: str,
                           tracking_no: str | None) -> None:
     """Complete requests from the CA's answer (certificate serials per subscriber)."""
-    result = import_answer(app.register(), path, actor=app.actor,
-                           handover=rq.HandoverPlan(method=method, tracking_no=tracking_no))
+    result = desk.import_answer(app.register(), path, actor=app.actor,
+                                handover=desk.HandoverPlan(method=method,
+                                                           tracking_no=tracking_no))
     click.echo(f"{path}: completed {len(result.requests)} request(s) "
                f"({', '.join(f'#{r}' for r in result.requests)}) for "
                f"{result.subscribers} subscriber(s)")
@@ -330,12 +257,11 @@ def request_import_answer(app: AppContext, path: Path, method: str,
 def request_stats(app: AppContext, since: str | None, until: str | None, pending_over: int,
                   fmt: str) -> None:
     """Turnaround: median and 90th-percentile days per request kind and per agency."""
-    with app.register().read() as s:
-        rows = [t.as_record() for t in request_turnaround(
-            s, since=parse_date(since) if since else None,
-            until=parse_date(until) if until else None)]
-        stuck = pending_requests(s, older_than=timedelta(days=pending_over), now=utcnow())
-    emit(rows, fmt)
+    figures = desk.request_figures(app.register(), since=parse_date(since) if since else None,
+                                   until=parse_date(until) if until else None,
+                                   pending_over_days=pending_over)
+    stuck = figures.pending
+    emit([t.as_record() for t in figures.turnaround], fmt)
     if fmt == "table":
         click.echo(f"\npending longer than {pending_over} days: {len(stuck)}"
                    + (f" (#{', #'.join(str(r.id) for r in stuck[:20])})" if stuck else ""))

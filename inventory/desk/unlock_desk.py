@@ -100,9 +100,12 @@ def count_open_cases(session: Session, *, agency_code: str | None = None) -> int
 
 
 def list_cases(session: Session, *, open_only: bool = False, agency_code: str | None = None,
-               limit: int = 1000) -> list[CaseRow]:
-    """Open cases first (oldest first), then closed ones (newest first)."""
+               case_id: int | None = None, limit: int = 1000) -> list[CaseRow]:
+    """Open cases first (oldest first), then closed ones (newest first); or the one case
+    ``case_id``."""
     stmt = select(UnlockCase)
+    if case_id is not None:
+        stmt = stmt.where(UnlockCase.id == case_id)
     if open_only:
         stmt = stmt.where(UnlockCase.closed_at.is_(None))
     stmt = _in_agency(stmt, agency_code)

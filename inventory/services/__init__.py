@@ -19,6 +19,9 @@ parses input and shows results. The conventions, after cosmicpython's service la
     alerts         the alert ledger, the job's heartbeat, acknowledge and snooze
     unregistered   devices pollers saw that the register does not know; claim one
     transfers      import a sheet, back up, restore
+    desk           the service desk: certification requests (file, dossier, submit, complete,
+                   reject, cancel, the CA's answer, figures), handovers (list, received,
+                   printable records) and the unlock desk (lock, bring in, unlock, turnaround)
     stations       the one reader pipeline (poll and the readers screen), every station's
                    readers, the devices of the cards in them
 

@@ -1,17 +1,14 @@
 """One certification request: its steps, dossier and subscribers, and its workflow actions.
 
-Submit, complete, reject and cancel go through ``inventory.desk.requests`` (the one place that
-moves a
-request and, on completion, its devices). A refusal — a missing dossier document, a device whose
-status forbids the move — is shown in place; the transaction is rolled back, nothing changes.
+The request is read, and submit, complete, reject and cancel are taken, through the service desk
+(``inventory.services.desk``, as ``tokenfleet request show|submit|complete|reject|cancel`` do;
+``inventory.desk.requests`` is the one place that moves a request and, on completion, its
+devices). A refusal — a missing dossier document, a device whose status forbids the move — is
+shown in place; the transaction is rolled back, nothing changes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy.orm import Session
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,45 +16,16 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from inventory.desk import requests
-from inventory.desk.requests import dossier_checklist, get_request, subscriber_label
 from inventory.register.errors import TokenfleetError
+from inventory.services import desk
+from inventory.services.desk import RequestDetail
 
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import plain
 
-STEPS = ("submit", "complete", "reject", "cancel")
-
-
-@dataclass(frozen=True)
-class RequestDetail:
-    """What the modal shows (plain data, read in a worker)."""
-
-    id: int
-    kind: str
-    state: str
-    agency: str
-    external_ref: str | None
-    steps: list[tuple[str, str | None, datetime | None]]  # (step, who, when)
-    close_reason: str | None
-    dossier: list[tuple[str, bool]]  # (document key, attached)
-    subscribers: list[str]
-
-
-def read_detail(session: Session, request_id: int) -> RequestDetail:
-    req = get_request(session, request_id)
-    closed = req.state if req.state in ("completed", "rejected", "cancelled") else "closed"
-    return RequestDetail(
-        id=req.id, kind=req.kind, state=req.state, agency=f"{req.agency.code} · {req.agency.name}",
-        external_ref=req.external_ref,
-        steps=[("created", req.created_by, req.created_at),
-               ("submitted", req.submitted_by, req.submitted_at),
-               (closed, req.closed_by, req.closed_at)],
-        close_reason=req.close_reason,
-        dossier=[(doc.key, attached) for doc, attached in dossier_checklist(req)],
-        subscribers=[subscriber_label(item) for item in req.items])
+STEPS = desk.REQUEST_STEPS
 
 
 class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
@@ -99,9 +67,7 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="request-detail")
     def load(self) -> None:
-        c = ctx(self)
-        with c.register.read() as session:
-            detail = read_detail(session, self.request_id)
+        detail = desk.request_detail(ctx(self).register, self.request_id)
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: RequestDetail) -> None:
@@ -109,23 +75,21 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
         self.detail = detail
         lines = [f"{t('col.request_kind')}: {t(f'request_kind.{detail.kind}')}",
                  f"{t('col.state')}: {t(f'request_state.{detail.state}')}",
-                 f"{t('col.agency')}: {detail.agency}",
+                 f"{t('col.agency')}: {detail.agency_code} · {detail.agency_name}",
                  f"{t('col.external_ref')}: {detail.external_ref or '—'}", "",
                  t("request.steps")]
-        for step, who, when in detail.steps:
-            if when is not None:
-                lines.append(f"  {t(f'request.step_{step}')}: {t.datetime(when)} · {who}")
+        for step, who, when in detail.history:
+            lines.append(f"  {t(f'request.step_{step}')}: {t.datetime(when)} · {who}")
         if detail.close_reason:
             lines.append(f"  {t('request.reason')}: {detail.close_reason}")
         lines += ["", t("request.dossier")]
-        lines += [f"  [{'x' if attached else ' '}] {t.document(detail.kind, key)}"
-                  for key, attached in detail.dossier]
+        lines += [f"  [{'x' if d.attached else ' '}] {t.document(detail.kind, d.key)}"
+                  for d in detail.dossier]
         lines += ["", t("request.subscribers", n=len(detail.subscribers))]
-        lines += [f"  {name}" for name in detail.subscribers]
+        lines += [f"  {line.name}" for line in detail.subscribers]
         self.query_one("#request-summary", Static).update(plain("\n".join(lines)))
         for step in STEPS:
-            allowed = detail.state in requests.STEPS[step][0]
-            self.query_one(f"#request-{step}", Button).disabled = not allowed
+            self.query_one(f"#request-{step}", Button).disabled = not detail.allows(step)
         if not isinstance(self.focused, Input):
             enabled = [b for b in self.query(Button) if not b.disabled]
             enabled[0].focus()  # the close button is always enabled
@@ -157,17 +121,8 @@ class RequestDetailModal(ShowsWorkerErrors, ModalScreen[str | None]):
     def take_step(self, step: str, reason: str) -> None:
         c = ctx(self)
         try:
-            with c.register.session() as session:
-                req = get_request(session, self.request_id)
-                if step == "submit":
-                    requests.submit(session, req, actor=c.actor)
-                elif step == "complete":
-                    requests.complete(session, req, actor=c.actor)
-                elif step == "reject":
-                    requests.reject(session, req, actor=c.actor, reason=reason)
-                else:
-                    requests.cancel(session, req, actor=c.actor, reason=reason or None)
-                state = req.state
+            state = desk.request_step(c.register, self.request_id, step, actor=c.actor,
+                                      reason=reason).state
         except TokenfleetError as err:
             self.app.call_from_thread(self.show_refusal, c.labels.explain(err))
             return

@@ -16,8 +16,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 from textual.worker import get_current_worker
 
-from inventory.desk.figures import RequestRow, list_requests
 from inventory.register.models import REQUEST_STATES
+from inventory.services import desk
+from inventory.services.desk import RequestRow
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -69,8 +70,7 @@ class RequestsPane(ShowsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, exit_on_error=False, group="desk-requests")
     def reload(self) -> None:
         c = ctx(self)
-        with c.register.read() as session:
-            rows = list_requests(session, state=self.state, now=c.now(), limit=LIMIT)
+        rows = desk.list_requests(c.register, state=self.state, now=c.now(), limit=LIMIT)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows)
 

@@ -1,9 +1,9 @@
 """The unlock desk: locked devices brought to the desk, and how long unlocking took.
 
-The cases come from ``inventory.desk.unlock_desk`` (open first, oldest first); "brought in" and
-"unlocked" go through ``inventory.desk.unlock_desk.bring_in`` / ``mark_unlocked``, so the lifecycle
-move
-and the audit events are the same as from the CLI. A refusal is shown on the pane's result line.
+The cases and the turnaround come from the service desk (``inventory.services.desk``: open
+cases first, oldest first); "brought in" and "unlocked" are its ``bring_in`` and
+``mark_unlocked``, as ``tokenfleet unlock bring|close`` are, so the lifecycle move and the audit
+events are the same as from the CLI. A refusal is shown on the pane's result line.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
-from inventory.desk import unlock_desk as unlock
-from inventory.desk.unlock_desk import CaseRow, UnlockTurnaround
-from inventory.fleet.queries import get_device
 from inventory.register.errors import TokenfleetError
+from inventory.services import desk
+from inventory.services.desk import CaseRow, UnlockTurnaround
+from inventory.services.devices import DeviceRef
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -43,8 +43,8 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
             yield Checkbox(t("desk.open_only"), id="unlock-open-only")
             yield Input(placeholder=t("desk.brought_by"), id="brought-by")
             yield Button(t("desk.bring_in"), id="bring-in")
-            yield Select([(t(f"unlock_method.{m}"), m) for m in unlock.UNLOCK_METHODS],
-                         value=unlock.UNLOCK_METHODS[0], allow_blank=False, id="unlock-method")
+            yield Select([(t(f"unlock_method.{m}"), m) for m in desk.UNLOCK_METHODS],
+                         value=desk.UNLOCK_METHODS[0], allow_blank=False, id="unlock-method")
             yield Button(t("desk.mark_unlocked"), id="mark-unlocked", variant="primary")
         yield Static("", id="unlock-result", classes="desk-result", markup=False)
         table: DataTable[str] = DataTable(id="unlock-cases", cursor_type="row",
@@ -63,9 +63,9 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, exit_on_error=False, group="desk-unlock")
     def reload(self) -> None:
         open_only = self.query_one("#unlock-open-only", Checkbox).value
-        with ctx(self).register.read() as session:
-            rows = unlock.list_cases(session, open_only=open_only)
-            figures = unlock.unlock_turnaround(session, by_agency=False)
+        register = ctx(self).register
+        rows = desk.unlock_cases(register, open_only=open_only)
+        figures = desk.unlock_turnaround(register, by_agency=False)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows, figures[-MONTHS_SHOWN:])
 
@@ -114,15 +114,14 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, exit_on_error=False, group="desk-unlock-action")
     def apply(self, step: str, case: CaseRow, value: str) -> None:
         c = ctx(self)
+        ref = DeviceRef(case.serial, case.device_kind)
         try:
-            with c.register.session() as session:
-                device = get_device(session, case.serial, case.device_kind)
-                if step == "bring_in":
-                    unlock.bring_in(session, device, brought_by=value, actor=c.actor)
-                    message = c.labels("desk.brought_done", serial=case.serial, who=value.strip())
-                else:
-                    unlock.mark_unlocked(session, device, method=value, actor=c.actor)
-                    message = c.labels("desk.unlocked_done", serial=case.serial)
+            if step == "bring_in":
+                row = desk.bring_in(c.register, ref, brought_by=value, actor=c.actor)
+                message = c.labels("desk.brought_done", serial=case.serial, who=row.brought_by)
+            else:
+                desk.mark_unlocked(c.register, ref, method=value, actor=c.actor)
+                message = c.labels("desk.unlocked_done", serial=case.serial)
         except TokenfleetError as err:
             self.app.call_from_thread(self.show_result, c.labels.explain(err), False)
             return
