@@ -8,10 +8,9 @@ from pathlib import Path
 
 import click
 import openpyxl
-from click.testing import CliRunner
 from textual.widgets import Input, Label, Tree
 
-from inventory.cli import cli, tui_cmd
+from inventory.cli import tui_cmd
 from inventory.register.db import Register
 from tests.conftest import FIXED_NOW, Tokenfleet
 from tui.app import TokenfleetApp
@@ -53,14 +52,14 @@ async def test_agency_counts_agree(sqlite_demo: Register, sqlite_url: str,
     assert differ  # the city holds no device itself: its own count differs from its total
 
 
-def test_tui_start_offers_every_screen_of_the_app() -> None:
+def test_tui_start_offers_every_screen_of_the_app(tokenfleet: Tokenfleet) -> None:
     """``--start`` lacked ``desk``."""
     (start,) = [p for p in tui_cmd.tui.params if p.name == "start"]
     assert isinstance(start.type, click.Choice)
     assert tuple(start.type.choices) == tuple(TokenfleetApp.MODES)
     assert "desk" in TokenfleetApp.MODES
-    result = CliRunner().invoke(cli, ["tui", "--help"], terminal_width=200)
-    assert "desk" in result.output
+    code, out, _ = tokenfleet("tui", "--help")
+    assert code == 0 and "desk" in out
 
 
 async def test_the_tui_writes_the_report_the_cli_writes(sqlite_demo: Register, sqlite_url: str,
