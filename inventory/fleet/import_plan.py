@@ -656,10 +656,13 @@ class Planner:
         revoked = False
         for i, move in enumerate(bulk, start=1):
             before = dict(state)
-            state["status"] = lifecycle.MOVES[move].target
+            # what the move does to the device is the lifecycle's (status, lock-out count,
+            # holder assigned or cleared); here only what comes with it is staged
+            state.update(lifecycle.next_state(state, move, holder_id=holder_id,
+                                              agency_id=holder_agency))
             extra: dict[str, Any] = {}
             summary = "import"
-            if move == "lock":  # as lifecycle.lock: the case opens, the lock-out counts
+            if move == "lock":  # as lifecycle.lock: the case opens
                 case = unlock_cases.opening_case(
                     device_id=did, agency_id=state["agency_id"], holder_id=state["holder_id"],
                     actor=plan.actor, reason=summary, at=plan.now)
@@ -667,12 +670,10 @@ class Planner:
                 events.append(PlannedEvent("unlock_case.open", "unlock_case", None, did,
                                            f"{row.serial} locked",
                                            None, unlock_cases.case_state(case)))
-                state["lock_count"] += 1
-            elif move == "revoke":
+            elif lifecycle.MOVES[move].revokes_certificates:
                 revoked = True  # its active certificates are revoked with it
             elif move == "issue":
                 assert holder_id is not None
-                state["holder_id"], state["agency_id"] = holder_id, holder_agency
                 extra = {"method": IMPORT_METHOD, "tracking_no": None}
                 summary = f"to {row.holder} ({IMPORT_METHOD})"
                 handovers.append({"id": None, "device_id": did, "holder_id": holder_id,
@@ -680,7 +681,6 @@ class Planner:
                                   "handed_at": plan.now, "received_at": None,
                                   "request_id": None, "actor": plan.actor, "notes": None})
             elif move == "return_to_stock":
-                state["holder_id"] = state["agency_id"] = None
                 summary = "import: new holder"
             events.append(PlannedEvent(f"device.{move}", "device", did, did, summary, before,
                                        dict(state) | extra))

@@ -5,7 +5,8 @@ state (:func:`inventory.fleet.lifecycle.device_state`), and every certificate pu
 writes a certificate event. So the latest of those events per device says what its row must hold:
 
 * **status, holder, lock count** — the ``after`` of the device's latest *state event*
-  (``device.add`` or one of the moves of :data:`inventory.fleet.lifecycle.MOVES`); so is the
+  (``device.add``, ``device.edit`` or one of the moves of
+  :data:`inventory.fleet.lifecycle.MOVES`); so is the
   **agency**, as of that event (a holder's move to another agency and an agency merge move
   devices with a holder or agency event, not a device event, so ``discrepancies`` does not
   compare the agency);
@@ -39,8 +40,10 @@ from inventory.register.errors import RegisterDiffersError
 from inventory.register.models import Certificate, Device, Event
 from inventory.register.seal import Seal
 
-STATE_ACTIONS: tuple[str, ...] = ("device.add", *(f"device.{m}" for m in MOVES))
-"""Events whose ``after`` is the device's whole state (``lifecycle.device_state``)."""
+STATE_ACTIONS: tuple[str, ...] = ("device.add", "device.edit", *(f"device.{m}" for m in MOVES))
+"""Events whose ``after`` is the device's whole state (``lifecycle.device_state``): an import's
+``device.edit`` (details, or a lock count from before the register) carries it too, as the
+point-in-time reports read it."""
 CERTIFICATE_ACTIONS = ("certificate.attach", "certificate.renew", "certificate.seen",
                        "certificate.import")
 """Events that put a certificate on a device (``lifecycle.attach_certificate``): the newest is
