@@ -267,7 +267,6 @@ ERROR_TITLE: Labels = {
                           "Audit trail differs from its seal"),
     "RegisterDiffersError": ("Sổ thiết bị khác với nhật ký kiểm toán",
                              "Register differs from its audit trail"),
-    "AlertDeliveryError": ("Không gửi được cảnh báo", "Alert delivery failed"),
     "AlertRunLockedError": ("Một lần chạy cảnh báo khác đang diễn ra",
                             "Another alert run is in progress"),
     "RegisterMissingError": ("Không có sổ đăng ký", "No register"),

@@ -90,6 +90,9 @@ def test_every_error_heading_is_in_both_languages() -> None:
     assert len(titled) > 10  # the scan works
     missing = sorted(c.__name__ for c in titled if c.__name__ not in DOMAINS["error_title"])
     assert missing == []
+    names = {c.__name__ for c in _subclasses(TokenfleetError) | {TokenfleetError}}
+    stale = sorted(set(DOMAINS["error_title"]) - names)
+    assert stale == []  # a heading for a class that is gone (AlertDeliveryError was one)
 
 
 # --- audit events ------------------------------------------------------------------------------
