@@ -34,6 +34,7 @@ from inventory.register import audit
 from inventory.register.db import Register, make_engine
 from inventory.register.errors import PcscUnavailableError
 from inventory.register.models import Device, Event, ObservationRecord, utcnow
+from inventory.vocabulary import Vocabulary
 from tests.conftest import FIXED_NOW
 from tests.readers.test_station import PrivatePostgres
 from tui.screens.action_form import ActionForm
@@ -276,7 +277,8 @@ async def test_the_readers_screen_buffers_while_the_register_is_unreachable(
             assert [(r.reader, r.serial) for r in panel.rows] == [("Lab Reader 00", "a1")]
         await until(pilot, lambda: a_device(register, "a1").status == "locked",
                     "the buffered lock written once the register is back")
-        await until(pilot, lambda: panel.rows and panel.rows[0].device.startswith("locked"),
+        locked = Vocabulary("en").term("device_status", "locked")
+        await until(pilot, lambda: panel.rows and panel.rows[0].device.startswith(locked),
                     "the panel showing the device locked")
     with register.read() as s:
         device = s.scalars(select(Device).where(Device.serial == "a1")).one()
