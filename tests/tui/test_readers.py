@@ -35,7 +35,7 @@ from inventory.register.db import Register, make_engine
 from inventory.register.errors import PcscUnavailableError
 from inventory.register.models import Device, Event, ObservationRecord, utcnow
 from inventory.vocabulary import Vocabulary
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, station_actor
 from tests.readers.test_station import PrivatePostgres
 from tui.screens.action_form import ActionForm
 from tui.screens.readers import ReadersScreen
@@ -285,7 +285,7 @@ async def test_the_readers_screen_buffers_while_the_register_is_unreachable(
         assert (device.lock_count, device.pin_blocked, device.last_seen_host) == (
             1, True, "tui-station")
         assert list(s.scalars(select(Event.actor).where(Event.action == "device.lock"))) == [
-            "poller@tui-station"]
+            station_actor(register, "tui-station")]
         rows = station_readers(s, "tui-station")
         assert [(r.reader, r.card_present, r.serial, r.alive) for r in rows] == [
             ("Lab Reader 00", True, "a1", True)]
