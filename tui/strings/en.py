@@ -261,5 +261,4 @@ STRINGS: dict[str, str] = {
     "ca.ocsp_revoked": "certificate {cert}: REVOKED (answer of {this}, next {next})",
     "ca.ocsp_unknown": "certificate {cert}: unknown to the CA (answer of {this}, next {next})",
     "ca.ocsp_revoked_at": "— revoked {at} ({reason})",
-    "alert_rule.ca_mismatch": "certificate does not match the CA",
 }

@@ -250,5 +250,4 @@ STRINGS: dict[str, str] = {
     "ca.ocsp_revoked": "chứng thư {cert}: ĐÃ BỊ THU HỒI (trả lời lúc {this}, lần sau {next})",
     "ca.ocsp_unknown": "chứng thư {cert}: CA không biết (trả lời lúc {this}, lần sau {next})",
     "ca.ocsp_revoked_at": "— thu hồi lúc {at} ({reason})",
-    "alert_rule.ca_mismatch": "chứng thư không khớp với CA",
 }
