@@ -3,8 +3,8 @@
     .venv/bin/python -m tests.benchmarks.bench_poll [--pg URL] [--trials 10] [--idle 30]
 
 Against a private pcscd + emulated cards + SoftHSM2 and a real register (a SQLite file, and
-PostgreSQL when ``--pg`` or ``TOKENFLEET_TEST_PG_URL`` gives a server; the database named in the
-URL is used as is, so point it at a scratch database):
+PostgreSQL when ``--pg`` or ``TOKENFLEET_TEST_PG_URL`` gives a server, where a database
+``tf_bench_poll`` is made afresh for each run):
   1. card insertion → the register shows it, through ``tokenfleet poll --watch`` running as a
      subprocess (pcscd's own 400 ms poll included); target < 0.6 s;
   2. one ``--once`` pass over 8 cards + 32 SoftHSM tokens INCLUDING the database sync (every
@@ -35,18 +35,13 @@ TOKENFLEET = str(Path(sys.executable).parent / "tokenfleet")
 
 
 def prepare(url: str, serials: list[tuple[str, str]]) -> None:
-    """A fresh register holding these (kind, serial) devices, issued to one holder."""
-    from sqlalchemy import text
-
+    """A new register holding these (kind, serial) devices, issued to one holder."""
     from inventory.fleet import lifecycle
     from inventory.register.db import Register
-    from inventory.register.models import Base
 
+    # The register is new (a fresh temporary file, a database created by main()): nothing to
+    # empty, and the trail is append-only on PostgreSQL anyway.
     reg = Register.open(url, auto_upgrade=True)
-    with reg.engine.begin() as conn:  # empty every table (scratch database)
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-        conn.execute(text("UPDATE audit_head SET last_seq = 0, last_hash = :h"), {"h": "0" * 64})
     with reg.session() as s:
         agency = lifecycle.add_agency(s, code="BENCH", name="Sở Thông tin và Truyền thông",
                                       actor="bench")
