@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -27,28 +24,9 @@ def before_ca() -> str:
 NOW = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def pg_or_sqlite_empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (no schema yet) on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    from tests.conftest import _need_pg, _pg_admin_engine
-
-    _need_pg()
-    admin = _pg_admin_engine()
-    name = f"tf_old_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
-
-
-def test_upgrade_brings_existing_certificates_along(pg_or_sqlite_empty: str,
+def test_upgrade_brings_existing_certificates_along(empty_url: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = dbmod.make_engine(pg_or_sqlite_empty)
+    engine = dbmod.make_engine(empty_url)
     dbmod.upgrade(engine, before_ca())
     # the demo moves every model's id sequence; the tables of 0015 do not exist yet
     monkeypatch.setattr(demo, "sync_sequences", lambda conn: None)

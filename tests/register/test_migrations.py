@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,25 +94,6 @@ def test_database_newer_than_code_is_refused(db_url, capsys):
 def test_schema_head_constant_is_alembics_head():
     """``Register.open`` trusts ``SCHEMA_HEAD`` to skip Alembic: it must name the newest one."""
     assert dbmod.head_revision() == dbmod.SCHEMA_HEAD
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (no schema at all) on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    from tests.conftest import _need_pg, _pg_admin_engine
-
-    _need_pg()
-    admin = _pg_admin_engine()
-    name = f"tf_old_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def test_station_readers_upgrade_keeps_every_station_row(empty_url: str) -> None:
