@@ -68,8 +68,11 @@ class Period:
 
 
 def parse_month(text: str) -> Period:
-    """``YYYY-MM`` → Period, or one clear error naming the bad value."""
+    """``YYYY-MM`` (or ``MM/YYYY``, as a month is written in Vietnamese and shown by the TUI)
+    → Period, or one clear error naming the bad value."""
     parts = text.strip().split("-")
+    if "/" in text:
+        parts = list(reversed(text.strip().split("/")))
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
         raise ValidationError(f"month {text!r} is not in the form YYYY-MM (e.g. 2026-10)")
     year, month = int(parts[0]), int(parts[1])

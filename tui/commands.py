@@ -1,4 +1,5 @@
-"""Command palette (ctrl+p): every screen, the theme, help, and every device action."""
+"""Command palette (ctrl+p): every screen, the theme, help, saved views, and every device
+action."""
 
 from __future__ import annotations
 
@@ -25,7 +26,14 @@ class TokenfleetCommands(Provider):
             (t("nav.theme"), partial(app.run_action, "toggle_theme"), "ctrl+t"),
             (t("nav.search"), partial(app.run_action, "search"), "/"),
         ]
+        for saved in ctx(self.app).views.load():
+            commands.append((t("palette.view", name=saved.name),
+                             partial(app.call_later, app.show_view,  # type: ignore[attr-defined]
+                                     saved.view),
+                             t("palette.saved_view")))
         screen = self.screen
+        if hasattr(screen, "action_save_view"):
+            commands.append((t("palette.save_view"), screen.action_save_view, "v"))
         if hasattr(screen, "action_device_action"):
             for name, key in ACTION_KEYS.items():
                 commands.append((t(f"device_action.{name}"),

@@ -10,13 +10,15 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from inventory.register.config import Settings
+from inventory.register.config import Settings, default_reports_dir
 from inventory.register.db import Register
 from inventory.register.models import utcnow
 
 from .i18n import Labels
+from .views import ViewStore
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -34,6 +36,8 @@ class UiContext:
     host: str = field(default_factory=socket.gethostname)  # this poller station's name
     settings: Settings = field(default_factory=Settings)  # CA grace days, OCSP URL, timeout
     observation_retention_days: int = Settings.observation_retention_days
+    views: ViewStore = field(default_factory=ViewStore)  # the operator's saved views
+    reports_dir: Path = field(default_factory=default_reports_dir)  # where reports go
 
     def now(self) -> datetime:
         return self.fixed_now or utcnow()

@@ -56,3 +56,12 @@ def watch_register(register: Register, post: Any, stop: threading.Event,
         if watcher is not None:
             watcher.close()
         stopped.set()
+
+
+def merge_changes(earlier: Changes | None, later: Changes) -> Changes:
+    """Two notices as one (a screen out of sight catches up on both in one read)."""
+    if earlier is None:
+        return later
+    return Changes(seq=max(earlier.seq, later.seq),
+                   device_ids=earlier.device_ids | later.device_ids,
+                   actions=earlier.actions | later.actions)

@@ -27,5 +27,6 @@ def tui(app: AppContext, start: str, lang: str | None, light: bool) -> None:
     TokenfleetApp(app.register(), actor=identity.name, lang=lang or app.settings.lang,
                   start=start, theme="textual-light" if light else "textual-dark",
                   host=app.settings.host, settings=app.settings,
+                  reports_dir=app.settings.reports_dir,
                   who=identity.describe() if identity.enforced else None,
                   observation_retention_days=app.settings.observation_retention_days).run()

@@ -106,7 +106,7 @@ def _match(session: Session, row: AnswerRow, by_nid: dict[str, ServiceRequestIte
 def _answer(row: AnswerRow, folder: Path) -> str | None:
     v = row.values
     kind = row.item.request.kind if row.item else ""
-    if kind not in ("new_issuance", "renewal"):
+    if kind not in req_mod.ANSWER_KINDS:
         return None
     who = v.get("full_name") or v.get("ref")
     if kind == "new_issuance" and not v.get("device_serial"):

@@ -67,6 +67,10 @@ STEPS: dict[str, tuple[frozenset[str], str]] = {
     "reject": (frozenset({"draft", "submitted"}), "rejected"),
     "cancel": (frozenset({"draft", "submitted"}), "cancelled"),
 }
+DOSSIER_OPEN = frozenset({"draft", "submitted"})
+"""The states in which documents may still be attached to (or detached from) the dossier."""
+ANSWER_KINDS = frozenset({"new_issuance", "renewal"})
+"""The kinds of request the CA answers with a certificate (and, for new issuance, a device)."""
 # the device action each kind performs (a ``device_action`` code, and the words for the CLI),
 # and the statuses it may start from
 DEVICE_MOVE = {"renewal": ("renew", "renew its certificate", frozenset({"issued"})),
@@ -268,7 +272,7 @@ def attach_documents(session: Session, req: ServiceRequest, keys: Sequence[str],
                      at: datetime | None = None) -> ServiceRequest:
     """Tick (or untick) documents of the dossier checklist; ``file`` names the scan or file
     that holds the document (kept as a reference, the file stays where it is)."""
-    if req.state not in ("draft", "submitted"):
+    if req.state not in DOSSIER_OPEN:
         raise ValidationError(f"request #{req.id} is {req.state}: its dossier is closed",
                               key="dossier_closed", id=req.id, state=req.state)
     known = {d.key for d in DOSSIER[req.kind]}
@@ -353,7 +357,7 @@ def _check_line(session: Session, req: ServiceRequest, item: ServiceRequestItem,
                 answer: Answer | None, handover: HandoverPlan) -> None:
     name = subscriber_label(item)
     where = f"request #{req.id}, subscriber {n} ({name})"
-    if req.kind in ("new_issuance", "renewal") and (answer is None or answer.certificate is None):
+    if req.kind in ANSWER_KINDS and (answer is None or answer.certificate is None):
         raise ValidationError(f"{where}: the CA's certificate is missing",
                               key="ca_certificate_missing", id=req.id, n=n, name=name)
     if req.kind == "new_issuance":

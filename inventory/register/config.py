@@ -38,6 +38,7 @@ VARIABLES: dict[str, str] = {
     "HOST": "this desk's name",
     "PKCS11_MODULES": "PKCS#11 modules the poller loads",
     "OBSERVATION_RETENTION_DAYS": "how long raw poll observations are kept",
+    "REPORTS_DIR": "where reports are written unless a path is given",
     "ALERT_THRESHOLDS": "days before a certificate ends to warn",
     "ALERT_LOCKED_DAYS": "warn when a device stays locked longer",
     "ALERT_UNSEEN_DAYS": "warn when a device is not seen this long",
@@ -63,6 +64,12 @@ def default_database_url() -> str:
     """The embedded register: a SQLite file in the user's data directory."""
     data_dir = Path(platformdirs.user_data_dir("tokenfleet", appauthor=False))
     return f"sqlite:///{data_dir / 'register.sqlite3'}"
+
+
+def default_reports_dir() -> Path:
+    """Reports go to the user's documents folder (``~/Documents/tokenfleet``), not to whatever
+    directory the program was started from."""
+    return Path(platformdirs.user_documents_dir()) / "tokenfleet"
 
 
 # --- the parser: one function per kind of value ---------------------------------------------
@@ -151,6 +158,13 @@ class Environment:
             raise self.bad(name, raw, f"seconds, more than 0 and at most {maximum:g}")
         return value
 
+    def folder(self, name: str) -> Path:
+        """A folder to write into: ``~`` expanded; an existing file there is refused."""
+        path = Path(self.text(name)).expanduser()
+        if path.exists() and not path.is_dir():
+            raise self.bad(name, self.text(name), "a folder (that path is a file)")
+        return path
+
     def lang(self) -> str | None:
         """``TOKENFLEET_LANG`` if set (``vi`` or ``en``)."""
         return self.choice("LANG", LANGUAGES)
@@ -185,6 +199,9 @@ class Settings:
     (``TOKENFLEET_OCSP_URL``)."""
     ca_timeout: float = 10.0
     """Seconds a CRL download or an OCSP answer may take (``TOKENFLEET_CA_TIMEOUT``)."""
+    reports_dir: Path = field(default_factory=default_reports_dir)
+    """Where reports are written when no path is given (``TOKENFLEET_REPORTS_DIR``; default
+    ``~/Documents/tokenfleet``); created on first use."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -208,6 +225,8 @@ class Settings:
                                                     minimum=0)
         kwargs["ocsp_url"] = env.url("OCSP_URL")
         kwargs["ca_timeout"] = env.seconds("CA_TIMEOUT", cls.ca_timeout, maximum=300)
+        if env.text("REPORTS_DIR"):
+            kwargs["reports_dir"] = env.folder("REPORTS_DIR")
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

@@ -1,6 +1,9 @@
 """What needs doing at a glance: the dashboard's figures, and this month's events of one kind.
 
-All are index-backed aggregates: nothing here loads the register.
+All are index-backed aggregates: nothing here loads the register. Each figure is its own read
+model, in its own read transaction, so a screen can show each as soon as it is counted and never
+waits for the slowest (``dashboard_figures`` reads them all, for a front end that wants them at
+once).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory.alerts.ledger import RunInfo, last_run
-from inventory.desk.unlock_desk import unlock_turnaround
+from inventory.desk.unlock_desk import count_open_cases, unlock_turnaround
 from inventory.fleet.queries import DeviceFilter, count_devices
 from inventory.register.db import Register
 from inventory.register.models import Device, Event
@@ -74,33 +77,83 @@ def status_and_kind_counts(register: Register) -> StatusKindCounts:
         return _status_and_kind(session)
 
 
-def dashboard_figures(register: Register, now: datetime, *,
-                      not_seen_days: int = NOT_SEEN_DAYS) -> DashboardFigures:
+# --- one figure at a time: a screen shows each as it arrives, never waiting for the slowest ---
+
+def expiring_count(register: Register, *, now: datetime, days: int) -> int:
+    """Devices whose active certificate ends within ``days`` (not yet expired)."""
     with register.read() as session:
-        counts = _status_and_kind(session)
-        expiring = {d: count_devices(session, DeviceFilter(
-            expiring_within=timedelta(days=d), now=now)) for d in EXPIRY_WINDOWS}
+        return count_devices(session, DeviceFilter(expiring_within=timedelta(days=days),
+                                                   now=now))
+
+
+def locked_oldest_days(register: Register, *, now: datetime) -> int | None:
+    """How long the device locked longest has waited (None: nothing is locked)."""
+    with register.read() as session:
         oldest = session.scalar(select(func.min(Device.status_changed_at))
                                 .where(Device.status == "locked"))
-        not_seen = count_devices(session, DeviceFilter(
-            statuses=NOT_SEEN_STATUSES, not_seen_for=timedelta(days=not_seen_days), now=now))
-        start = month_start(now)
-        month = dict.fromkeys(MONTH_ACTIONS, 0)
+    return (now - oldest).days if oldest is not None else None
+
+
+def not_seen_count(register: Register, *, now: datetime, days: int = NOT_SEEN_DAYS) -> int:
+    """Devices out with a holder that no reader has seen for ``days``."""
+    with register.read() as session:
+        return count_devices(session, DeviceFilter(
+            statuses=NOT_SEEN_STATUSES, not_seen_for=timedelta(days=days), now=now))
+
+
+@dataclass(frozen=True)
+class MonthCounts:
+    start: datetime
+    counts: dict[str, int]  # MONTH_ACTIONS → events since ``start``
+
+
+def month_counts(register: Register, *, now: datetime) -> MonthCounts:
+    """This month's issues, renewals, revocations and unlocks (events by action)."""
+    start = month_start(now)
+    counts = dict.fromkeys(MONTH_ACTIONS, 0)
+    with register.read() as session:
         for action, n in session.execute(
                 select(Event.action, func.count()).where(Event.action.in_(MONTH_ACTIONS),
                                                          Event.occurred_at >= start,
                                                          Event.occurred_at <= now)
                 .group_by(Event.action)).all():
-            month[action] = n
-        turnaround = unlock_turnaround(session, since=start, until=now, by_agency=False)
-        run = last_run(session)
+            counts[action] = n
+    return MonthCounts(start, counts)
+
+
+def unlock_turnaround_days(register: Register, *, now: datetime) -> float | None:
+    """This month's median lock → unlock (None: nothing unlocked this month)."""
+    with register.read() as session:
+        rows = unlock_turnaround(session, since=month_start(now), until=now, by_agency=False)
+    return rows[-1].median_days if rows else None
+
+
+def open_unlock_cases(register: Register) -> int:
+    """Unlock cases still open — exactly the locked devices (the desk shows the same)."""
+    with register.read() as session:
+        return count_open_cases(session)
+
+
+def alerts_last_run(register: Register) -> RunInfo | None:
+    with register.read() as session:
+        return last_run(session)
+
+
+def dashboard_figures(register: Register, now: datetime, *,
+                      not_seen_days: int = NOT_SEEN_DAYS) -> DashboardFigures:
+    """Every figure at once (the figures above, one after the other)."""
+    counts = status_and_kind_counts(register)
+    month = month_counts(register, now=now)
     return DashboardFigures(
-        by_status=counts.by_status, by_kind=counts.by_kind, expiring=expiring,
+        by_status=counts.by_status, by_kind=counts.by_kind,
+        expiring={d: expiring_count(register, now=now, days=d) for d in EXPIRY_WINDOWS},
         locked=counts.by_status.get("locked", 0),
-        locked_oldest_days=(now - oldest).days if oldest is not None else None,
-        lost=counts.by_status.get("lost", 0), not_seen=not_seen, not_seen_days=not_seen_days,
-        month_start=start, month=month, alerts_last_run=run,
-        unlock_turnaround_days=turnaround[-1].median_days if turnaround else None)
+        locked_oldest_days=locked_oldest_days(register, now=now),
+        lost=counts.by_status.get("lost", 0),
+        not_seen=not_seen_count(register, now=now, days=not_seen_days),
+        not_seen_days=not_seen_days, month_start=month.start, month=month.counts,
+        alerts_last_run=alerts_last_run(register),
+        unlock_turnaround_days=unlock_turnaround_days(register, now=now))
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,13 @@ from inventory.fleet.unlock_cases import open_case_of
 from inventory.register import checks
 from inventory.register.db import Register
 from inventory.register.errors import ImportFileError, RowProblem, ValidationError
-from inventory.register.models import Device, Handover, ServiceRequest, utcnow
+from inventory.register.models import REQUEST_STATES, Device, Handover, ServiceRequest, utcnow
 from inventory.register.text import cell_text
 from inventory.services.devices import DeviceRef
 from inventory.vocabulary import Vocabulary
 
 __all__ = [
+    "ANSWER_KINDS",
     "CHANGEABLE_FIELDS",
     "REQUEST_STEPS",
     "UNLOCK_METHODS",
@@ -64,6 +65,7 @@ CHANGEABLE_FIELDS = rq.CHANGEABLE_FIELDS
 UNLOCK_METHODS = unlock_desk.UNLOCK_METHODS
 REQUEST_STEPS = tuple(rq.STEPS)
 """The steps a filed request takes: submit, complete, reject, cancel."""
+ANSWER_KINDS = rq.ANSWER_KINDS
 
 
 # --- requests: read models -----------------------------------------------------------------------
@@ -73,6 +75,7 @@ class DossierLine:
     key: str
     request_kind: str
     attached: bool
+    file: str | None = None  # the scan or file that holds it; None: on paper (or missing)
 
     def label(self, lang: str) -> str:
         """The document's name (the request form's depends on the kind of request)."""
@@ -121,9 +124,24 @@ class RequestDetail:
                   else "closed", self.closed_by, self.closed_at)]
         return [(step, who, when) for step, who, when in steps if when is not None]
 
+    def allowed_from(self, step: str) -> list[str]:
+        """The states ``step`` (one of ``REQUEST_STEPS``, or ``attach``) may be taken from."""
+        sources = rq.DOSSIER_OPEN if step == "attach" else rq.STEPS[step][0]
+        return [s for s in REQUEST_STATES if s in sources]
+
     def allows(self, step: str) -> bool:
-        """Whether the request's state lets it take ``step`` (``REQUEST_STEPS``)."""
-        return self.state in rq.STEPS[step][0]
+        """Whether the request's state lets it take ``step`` (``REQUEST_STEPS``, ``attach``)."""
+        return self.state in self.allowed_from(step)
+
+    @property
+    def missing_documents(self) -> list[str]:
+        return [line.key for line in self.dossier if not line.attached]
+
+    @property
+    def device_serial(self) -> str | None:
+        """The device of a one-subscriber request, if it names one (what the CA's answer for it
+        is about)."""
+        return self.subscribers[0].device_serial if len(self.subscribers) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -166,7 +184,8 @@ def request_detail(register: Register, request_id: int, *,
             created_at=req.created_at, created_by=req.created_by,
             submitted_at=req.submitted_at, submitted_by=req.submitted_by,
             closed_at=req.closed_at, closed_by=req.closed_by, close_reason=req.close_reason,
-            dossier=tuple(DossierLine(d.key, d.request_kind, attached)
+            dossier=tuple(DossierLine(d.key, d.request_kind, attached,
+                                      ((req.dossier or {}).get(d.key) or {}).get("file"))
                           for d, attached in rq.dossier_checklist(req)),
             subscribers=tuple(lines))
 
@@ -270,11 +289,14 @@ def new_request(register: Register, *, kind: str, agency_code: str, actor: str,
 
 
 def attach_documents(register: Register, request_id: int, documents: Sequence[str], *,
-                     actor: str, detach: bool = False, note: str | None = None) -> RequestSummary:
-    """Tick (or untick) documents of the dossier checklist."""
+                     actor: str, detach: bool = False, note: str | None = None,
+                     file: str | None = None) -> RequestSummary:
+    """Tick (or untick) documents of the dossier checklist; ``file`` names the scan that holds
+    them (kept as a reference; the file stays where it is)."""
     with register.session() as session:
         return _summary(rq.attach_documents(session, rq.get_request(session, request_id),
-                                            documents, actor=actor, detach=detach, note=note))
+                                            documents, actor=actor, detach=detach, note=note,
+                                            file=file))
 
 
 def complete_request(register: Register, request_id: int, *, actor: str,

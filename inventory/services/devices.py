@@ -268,6 +268,16 @@ def device_summary(device: Device) -> DeviceSummary:
                          device.version)
 
 
+def device_state(register: Register, device_id: int) -> DeviceSummary:
+    """The device's state now (status, version): a form checks it before asking for more, so a
+    device another desk moved meanwhile is refused at once rather than after the form."""
+    with register.read() as session:
+        device = session.get(Device, device_id)
+        if device is None:
+            raise NotFoundError(f"device id {device_id} is not in the register")
+        return device_summary(device)
+
+
 def add_device(register: Register, *, actor: str, kind: str, serial: str,
                manufacturer: str | None = None, model: str | None = None,
                phone_number: str | None = None, notes: str | None = None) -> DeviceSummary:

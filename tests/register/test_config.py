@@ -90,3 +90,12 @@ def test_nothing_else_reads_tokenfleet_variables() -> None:
                     r"os\.environ|os\.getenv|envvar=", text):
                 offenders.append(rel)
     assert offenders == []
+
+
+def test_the_reports_folder(tmp_path: Path) -> None:
+    assert Settings.from_env({}).reports_dir.name == "tokenfleet"
+    assert Settings.from_env({"TOKENFLEET_REPORTS_DIR": str(tmp_path)}).reports_dir == tmp_path
+    a_file = tmp_path / "not-a-folder.txt"
+    a_file.write_text("x")
+    with pytest.raises(ConfigurationError, match=r"TOKENFLEET_REPORTS_DIR=.*a folder"):
+        Settings.from_env({"TOKENFLEET_REPORTS_DIR": str(a_file)})

@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 
 from inventory.fleet import lifecycle
 from inventory.register.db import Register
+from inventory.register.errors import ValidationError
 from inventory.register.models import Agency, Device, Event, Holder
 from reports.monthly import monthly_report
-from reports.pointintime import Period
+from reports.pointintime import Period, parse_month
 from tests.conftest import FIXED_NOW
 
 from .conftest import HEADER_ROW, MONTH, sheet_rows
@@ -104,3 +106,10 @@ def test_a_change_inside_the_month_shows_in_it_and_not_before(demo_register: Reg
     assert activity[0][0] == IN_MONTH.replace(tzinfo=None)
     header = sheet_rows(october, "Activity", first=HEADER_ROW)[0]
     assert header[:3] == ("When", "Action", "Serial")
+
+
+def test_a_month_reads_as_the_cli_writes_it_and_as_the_vietnamese_ui_shows_it() -> None:
+    assert parse_month("2026-10") == parse_month("10/2026") == Period(2026, 10)
+    for bad in ("10/26", "2026/10", "13/2026", "10-2026"):
+        with pytest.raises(ValidationError):
+            parse_month(bad)

@@ -7,6 +7,7 @@ tests never sleep for a fixed time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,15 +20,16 @@ from tests.conftest import FIXED_NOW
 from tui.app import TokenfleetApp
 
 ACTOR = "tester"
+LIFELONG_WORKERS = ("changes", "_loader")
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 4) -> None:
     """Let timers fire, workers finish and their results reach the widgets."""
     for _ in range(rounds):
         await pilot.pause()
-        # the change watcher runs for the app's lifetime: wait for everything else
-        # (an empty list would mean "all" to wait_for_complete)
-        others = [w for w in pilot.app.workers if w.group != "changes"]
+        # the change watcher runs for the app's lifetime, a DirectoryTree's loader for the
+        # tree's: wait for everything else (an empty list would mean "all" to wait_for_complete)
+        others = [w for w in pilot.app.workers if w.group not in LIFELONG_WORKERS]
         if others:
             try:
                 await pilot.app.workers.wait_for_complete(others)
@@ -36,13 +38,18 @@ async def settle(pilot: Pilot[Any], rounds: int = 4) -> None:
     await pilot.pause()
 
 
+REPORTS_DIR = Path("/srv/tokenfleet/bao-cao")  # shown on the report form (snapshots)
+
+
 @pytest.fixture
-def make_app() -> Callable[..., TokenfleetApp]:
+def make_app(tmp_path: Path) -> Callable[..., TokenfleetApp]:
     def factory(register: Register, **kwargs: Any) -> TokenfleetApp:
         kwargs.setdefault("actor", ACTOR)
         kwargs.setdefault("now", FIXED_NOW)
         kwargs.setdefault("search_debounce", 0)
         kwargs.setdefault("poller_factory", lambda: IdlePoller())
+        kwargs.setdefault("views_path", tmp_path / "views.json")
+        kwargs.setdefault("reports_dir", REPORTS_DIR)
         return TokenfleetApp(register, **kwargs)
     return factory
 

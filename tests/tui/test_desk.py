@@ -81,7 +81,7 @@ async def test_requests_list_filter_cancel_and_refused_submit(demo_register, mak
         modal.query_one("#request-submit", Button).press()
         await settle(pilot)
         error = modal.query_one("#form-error", Static)
-        assert error.has_class("shown") and "missing" in str(error.render())
+        assert error.has_class("shown") and "the dossier is missing" in str(error.render())
         assert _state(demo_register, incomplete) == "draft"
         await pilot.press("escape")
         await settle(pilot)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from sqlalchemy import func, select
 from textual import events
+from textual.widgets import OptionList
 from textual.widgets.data_table import ColumnKey
 
 from inventory.fleet.queries import DeviceFilter, count_devices
 from inventory.register.models import Device
 from tests.conftest import FIXED_NOW
+from tui.screens.agency_picker import ALL, AgencyPicker
 from tui.screens.devices import DevicesScreen
 from tui.widgets.device_table import WINDOW, DeviceTable, row_style
 
@@ -166,17 +168,22 @@ async def test_filters_and_accent_free_search(sqlite_demo, make_app):
         assert table.total == expiring
 
 
-async def test_unknown_agency_shows_the_error_modal(sqlite_demo, make_app):
+async def test_an_unknown_agency_cannot_be_picked(sqlite_demo, make_app):
+    """The agency filter is picked from the register's agencies (no code typed by heart; it
+    used to take a code, and an unknown one was an error): a name or code that matches none
+    leaves only "every agency" to pick."""
     app = make_app(sqlite_demo)
     async with app.run_test(size=(160, 45)) as pilot:
         screen, _ = await open_devices(app, pilot)
         await pilot.click("#agency-filter")
-        await pilot.press(*"NOPE", "enter")
         await settle(pilot)
-        assert type(app.screen).__name__ == "ErrorModal"
-        assert "no agency with code 'NOPE'" in str(app.screen.query_one("#error-message")
-                                                   .render())
+        assert isinstance(app.screen, AgencyPicker)
+        await pilot.press(*"zzz")  # Vietnamese names and the codes hold no z
+        await settle(pilot)
+        options = app.screen.query_one("#agency-options", OptionList)
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == [ALL]
         await pilot.press("escape")
+        await settle(pilot)
         assert app.screen is screen
 
 

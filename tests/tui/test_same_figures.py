@@ -46,7 +46,7 @@ async def test_agency_counts_agree(sqlite_demo: Register, sqlite_url: str,
     differ = 0
     for code, (label, title) in shown.items():
         own, total = listed[code]["devices"], listed[code]["devices_total"]
-        assert label.endswith(f"({total:,})"), (label, listed[code])
+        assert label.startswith(f"{total:,} · {code} "), (label, listed[code])
         assert f"devices: {own:,} its own, {total:,} with its sub-agencies" in title, title
         differ += own != total
     assert differ  # the city holds no device itself: its own count differs from its total

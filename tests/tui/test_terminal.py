@@ -98,3 +98,37 @@ def test_tokenfleet_tui_in_tmux_finds_a_holder_without_accents(tmp_path: Path,
     assert rows and all("Đặng" in line for line in rows), shown
     assert "dang" in shown  # what was typed, in the search box
     subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "C-q"], check=True)
+
+
+def test_a_scanned_serial_opens_its_device_in_a_small_terminal(tmp_path: Path,
+                                                              tmux_session: str) -> None:
+    """Issue 14, in the real ``tokenfleet tui`` at 80×24: ``/SERIAL`` and Enter sent in one
+    burst (as a USB barcode scanner types) open that device. Failed before: the keys went to
+    the dashboard and the search box stayed empty."""
+    url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
+    reg = Register.open(url)
+    with reg.session() as session:
+        demo.generate(session.connection(), devices=300, seed=7, now=FIXED_NOW)
+    with reg.read() as session:
+        from sqlalchemy import select
+
+        from inventory.register.models import Device
+
+        serial = session.scalars(select(Device.serial).where(Device.status == "locked")
+                                 .order_by(Device.id)).first()
+    reg.dispose()
+    assert serial
+    command = Path(sys.executable).with_name("tokenfleet")
+    env = f"TOKENFLEET_DATABASE_URL={url} TOKENFLEET_LANG=vi"
+    assert TMUX is not None
+    subprocess.run([TMUX, "-L", SOCKET, "-f", "/dev/null", "new-session", "-d", "-s",
+                    tmux_session, "-x", "80", "-y", "24",
+                    f"env -u COLUMNS -u LINES {env} {command} tui"], check=True)
+    wait_for(tmux_session, "thiết bị trong sổ")  # the dashboard has its figures
+    subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, f"/{serial}",
+                    "Enter"], check=True)
+    shown = wait_for(tmux_session, serial, ready=lambda s: "Chứng thư số" in s)
+    assert "Bị khóa" in shown  # its page: the device's status
+    lines = shown.rstrip("\n").splitlines()
+    assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
+    subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "C-q"], check=True)

@@ -28,7 +28,7 @@ from inventory.services import devices, holders
 from inventory.services.devices import SIMPLE_MOVES, DeviceRef
 from inventory.services.unregistered import claim_device
 
-from ..actions import DESTRUCTIVE
+from ..actions import DESTRUCTIVE, refusal
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import plain
@@ -113,6 +113,32 @@ class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):
         first = self.query(Input).first(Input) if self.query(Input) else None
         if first is not None:
             first.focus()
+        self.app.key_gate.release()  # type: ignore[attr-defined]  # keys typed meanwhile: here
+        if self.target is not None:
+            self._check_state(self.target.id)
+
+    # ------------------------------------------------------------------ the device first
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form-state")
+    def _check_state(self, device_id: int) -> None:
+        now = devices.device_state(ctx(self).register, device_id)
+        self.app.call_from_thread(self._state_checked, now)
+
+    def _state_checked(self, now: devices.DeviceSummary) -> None:
+        """The device as it is now, before anything is typed: moved by someone else since the
+        screen showed it, or no longer in a state this action is allowed from — said at once,
+        in the UI's language, and the form cannot be sent."""
+        target, t = self.target, ctx(self).labels
+        if target is None or target.version is None or now.version == target.version:
+            return
+        said = [t.message("changed_by_someone_else",
+                          {"serial": target.serial, "status": now.status}) or ""]
+        if (why := refusal(self.action, target.serial, now.status, target.holder_id is not None,
+                           t)) is not None:
+            said.append(why)
+        self.show_refusal(" ".join(said))
+        self.query_one("#form-submit", Button).disabled = True
+        self.app.refresh_screens(  # type: ignore[attr-defined]
+            Changes(seq=-1, device_ids=frozenset({target.id}), actions=frozenset()))
 
     # ------------------------------------------------------------------ submit
     def _value(self, field_id: str) -> str:

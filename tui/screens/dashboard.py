@@ -1,42 +1,64 @@
 """What needs doing at a glance: status and kind counts, expiries, locked, lost, unseen,
-this month's work. Each figure opens the list it counts."""
+this month's work. Each figure opens the list it counts; the arrows (and h/j/k/l) move between
+them as they are laid out.
+
+Every figure is one read model of ``inventory.services.dashboard``, read on its own (a thread
+worker each) and shown the moment it arrives: the screen never waits for its slowest figure.
+The cheap counts go first (the total is on screen at once), the others start when they are in.
+Any change to the register re-reads them, whether the dashboard is in sight or not.
+"""
 
 from __future__ import annotations
 
-from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Grid, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from collections.abc import Callable
+from functools import partial
+from typing import Any, ClassVar
 
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Footer, Label, Static
+from textual.worker import get_current_worker
+
+from inventory.alerts.ledger import RunInfo
 from inventory.register.changes import Changes
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
+from inventory.services import dashboard as figures
 from inventory.services.dashboard import (
     EXPIRY_WINDOWS,
     MONTH_ACTIONS,
-    DashboardFigures,
+    MonthCounts,
     StatusKindCounts,
-    dashboard_figures,
-    status_and_kind_counts,
 )
 
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..widgets.figure import Figure
+from .mode_screen import ModeScreen
+
+REFRESH_DEBOUNCE = 0.5  # seconds: a burst of changes is read once
 
 
-class DashboardScreen(ShowsWorkerErrors, Screen[None]):
-    BINDINGS = [Binding("f5", "refresh", "nav.refresh", id="refresh")]  # noqa: RUF012
+class DashboardScreen(ShowsWorkerErrors, ModeScreen):
+    MODE = "dashboard"
+    AUTO_FOCUS = ".figure"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5", "refresh", "nav.refresh", id="refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+        self.extras: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         localise_bindings(self, ctx(self).labels)
         t = ctx(self).labels
         c = ctx(self)
-        yield Header()
+        yield self.nav_bar()
         with VerticalScroll(id="dashboard"):
-            yield Static("", id="dash-total")
+            yield Static(t("devices.loading"), id="dash-total")
             yield Label(t("dash.by_status"), classes="section-title")
             with Grid(classes="figures"):
                 for s in DEVICE_STATUSES:
@@ -48,15 +70,16 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
             yield Label(t("dash.expiring"), classes="section-title")
             with Grid(classes="figures"):
                 for d in EXPIRY_WINDOWS:
-                    yield Figure(t("dash.expiring_in", days=d), {"expiring": d},
+                    yield Figure(t("dash.expiring_in", days=t.number(d)), {"expiring": d},
                                  id=f"fig-expiring-{d}")
             yield Label(t("dash.attention"), classes="section-title")
             with Grid(classes="figures"):
                 yield Figure(t("dash.locked_waiting"), {"status": "locked"}, id="fig-locked")
                 yield Figure(t("device_status.lost"), {"status": "lost"}, id="fig-lost")
-                yield Figure(t("dash.not_seen", days=c.not_seen_days),
+                yield Figure(t("dash.not_seen", days=t.number(c.not_seen_days)),
                              {"not_seen": c.not_seen_days}, id="fig-not-seen")
-            yield Label("", id="dash-month", classes="section-title")
+            yield Label(t("dash.month", month=t.month(c.now())), id="dash-month",
+                        classes="section-title")
             with Grid(classes="figures"):
                 for a in MONTH_ACTIONS:
                     yield Figure(t(f"event.{a}"), {"events": a},
@@ -71,50 +94,100 @@ class DashboardScreen(ShowsWorkerErrors, Screen[None]):
         self.load()
 
     def refresh_for_changes(self, changes: Changes) -> None:
-        self.load()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(REFRESH_DEBOUNCE, self.load)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
+    # ------------------------------------------------------------------ reading
     def load(self) -> None:
+        """The cheap counts first; every other figure as soon as they are in."""
+        self._timer = None
+        self._read("counts", figures.status_and_kind_counts, self.show_counts, then=self._rest)
+
+    def _rest(self) -> None:
         c = ctx(self)
-        # the cheap counts first, so the screen has data while the rest is counted
-        self.app.call_from_thread(self.show_counts, status_and_kind_counts(c.register))
-        figures = dashboard_figures(c.register, c.now(), not_seen_days=c.not_seen_days)
-        self.app.call_from_thread(self.show, figures)
+        now = c.now()
+        for d in EXPIRY_WINDOWS:
+            self._read(f"expiring-{d}", partial(figures.expiring_count, now=now, days=d),
+                       partial(self._show_figure, f"#fig-expiring-{d}"))
+        self._read("locked-oldest", partial(figures.locked_oldest_days, now=now),
+                   self.show_locked_oldest)
+        self._read("not-seen", partial(figures.not_seen_count, now=now, days=c.not_seen_days),
+                   partial(self._show_figure, "#fig-not-seen"))
+        self._read("month", partial(figures.month_counts, now=now), self.show_month)
+        self._read("alerts", figures.alerts_last_run, self.show_alert_run)
+        self._read("turnaround", partial(figures.unlock_turnaround_days, now=now),
+                   self.show_turnaround)
+        self._read("open-cases", figures.open_unlock_cases, self.show_open_cases)
+
+    def _read(self, name: str, read: Callable[..., Any], show: Callable[[Any], None],
+              then: Callable[[], None] | None = None) -> None:
+        register = ctx(self).register
+
+        def work() -> None:
+            value = read(register)
+            if get_current_worker().is_cancelled:
+                return
+            self.app.call_from_thread(show, value)
+            if then is not None:
+                self.app.call_from_thread(then)
+
+        self.run_worker(work, thread=True, exclusive=True, exit_on_error=False,
+                        group=f"dash-{name}", name=f"dashboard {name}")
+
+    # ------------------------------------------------------------------ showing
+    def _show_figure(self, selector: str, value: int, note: str = "") -> None:
+        self.query_one(selector, Figure).show(value, note)
 
     def show_counts(self, counts: StatusKindCounts) -> None:
         t = ctx(self).labels
         self.query_one("#dash-total", Static).update(t("dash.total", total=t.number(counts.total)))
         for s in DEVICE_STATUSES:
-            self.query_one(f"#fig-status-{s}", Figure).show(counts.by_status.get(s, 0))
+            self._show_figure(f"#fig-status-{s}", counts.by_status.get(s, 0))
         for k in DEVICE_KINDS:
-            self.query_one(f"#fig-kind-{k}", Figure).show(counts.by_kind.get(k, 0))
+            self._show_figure(f"#fig-kind-{k}", counts.by_kind.get(k, 0))
+        locked = self.query_one("#fig-locked", Figure)
+        locked.show(counts.by_status.get("locked", 0), locked.note)
+        self._show_figure("#fig-lost", counts.by_status.get("lost", 0))
 
-    def show(self, f: DashboardFigures) -> None:
+    def show_locked_oldest(self, days: int | None) -> None:
         t = ctx(self).labels
-        self.query_one("#dash-total", Static).update(t("dash.total", total=t.number(f.total)))
-        for s in DEVICE_STATUSES:
-            self.query_one(f"#fig-status-{s}", Figure).show(f.by_status.get(s, 0))
-        for k in DEVICE_KINDS:
-            self.query_one(f"#fig-kind-{k}", Figure).show(f.by_kind.get(k, 0))
-        for d in EXPIRY_WINDOWS:
-            self.query_one(f"#fig-expiring-{d}", Figure).show(f.expiring[d])
-        oldest = (t("dash.locked_oldest", days=t.number(f.locked_oldest_days))
-                  if f.locked_oldest_days is not None else "")
-        self.query_one("#fig-locked", Figure).show(f.locked, oldest)
-        self.query_one("#fig-lost", Figure).show(f.lost)
-        self.query_one("#fig-not-seen", Figure).show(f.not_seen)
-        self.query_one("#dash-month", Label).update(
-            t("dash.month", month=t.month(f.month_start)))
+        locked = self.query_one("#fig-locked", Figure)
+        locked.note = t("dash.locked_oldest", days=t.number(days)) if days is not None else ""
+        if locked.value is not None:
+            locked.show(locked.value, locked.note)
+
+    def show_month(self, month: MonthCounts) -> None:
+        t = ctx(self).labels
+        self.query_one("#dash-month", Label).update(t("dash.month", month=t.month(month.start)))
         for a in MONTH_ACTIONS:
-            self.query_one(f"#fig-month-{a.replace('.', '-')}", Figure).show(f.month[a])
-        extras = []
-        run = f.alerts_last_run
-        extras.append(t("dash.alerts_last_run", when=t.datetime(run.started_at),
-                        outcome=t.inline("alert_run_outcome", run.outcome))
-                      if run is not None else t("dash.alerts_never"))
-        if f.unlock_turnaround_days is not None:
-            extras.append(t("dash.unlock_turnaround", days=t.number(f.unlock_turnaround_days)))
-        self.query_one("#dash-extras", Static).update("\n".join(extras))
+            self._show_figure(f"#fig-month-{a.replace('.', '-')}", month.counts.get(a, 0))
+
+    def show_alert_run(self, run: RunInfo | None) -> None:
+        t = ctx(self).labels
+        self.extras["alerts"] = (
+            t("dash.alerts_last_run", when=t.datetime(run.started_at),
+              outcome=t.inline("alert_run_outcome", run.outcome))
+            if run is not None else t("dash.alerts_never"))
+        self._show_extras()
+
+    def show_turnaround(self, days: float | None) -> None:
+        t = ctx(self).labels
+        if days is None:
+            self.extras.pop("turnaround", None)
+        else:
+            self.extras["turnaround"] = t("dash.unlock_turnaround", days=t.number(days))
+        self._show_extras()
+
+    def show_open_cases(self, n: int) -> None:
+        t = ctx(self).labels
+        self.extras["cases"] = t("dash.open_cases", n=t.number(n))
+        self._show_extras()
+
+    def _show_extras(self) -> None:
+        self.query_one("#dash-extras", Static).update(
+            "\n".join(self.extras[k] for k in ("cases", "turnaround", "alerts")
+                      if k in self.extras))
 
     def on_figure_opened(self, event: Figure.Opened) -> None:
         self.app.call_later(self.app.open_figure, event.target)  # type: ignore[attr-defined]

@@ -1,10 +1,17 @@
-"""What the devices table and the detail screen share: action keys, the menu, the forms."""
+"""What the devices table and the detail screen share: action keys, the menu, the forms.
+
+A move the device's state does not allow is refused when its key is pressed — before any form
+or confirmation — naming the states it is allowed from (``tui.actions.refusal``); the core
+checks again when the move is made (someone may have moved the device meanwhile).
+"""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from textual.binding import Binding
 
-from ..actions import ACTION_KEYS, offered_actions
+from ..actions import ACTION_KEYS, offered_actions, refusal
 from ..context import ctx
 from .action_form import ActionForm, DeviceTarget
 from .action_menu import ActionMenu
@@ -19,6 +26,9 @@ ACTION_BINDINGS = [
 class DeviceActions:
     """Mixed into a screen that has a selected device (``current_target``)."""
 
+    SWITCHING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"device_action", "action_menu"})
+    app: Any
+
     def current_target(self) -> DeviceTarget | None:
         raise NotImplementedError
 
@@ -28,20 +38,24 @@ class DeviceActions:
     def action_action_menu(self) -> None:
         target = self.current_target()
         if target is None:
+            self.app.key_gate.release()
             return
         actions = offered_actions(target.status, target.holder_id is not None)
-        self.app.push_screen(  # type: ignore[attr-defined]
+        self.app.push_screen(
             ActionMenu(target.serial, actions),
             lambda chosen: self.action_device_action(chosen) if chosen else None)
 
     def action_device_action(self, name: str) -> None:
-        """Open the form even for a move the state machine refuses: the refusal shows there."""
+        """Refused at the key if the device's state does not allow it; else the form."""
         target = self.current_target()
         if target is None:
+            self.app.key_gate.release()
             return
-        if name == "edit_holder" and target.holder_id is None:
-            self.app.notify(ctx(self).labels("form.no_holder"),  # type: ignore[attr-defined,arg-type]
-                            severity="warning")
+        labels = ctx(self.app).labels
+        why = refusal(name, target.serial, target.status, target.holder_id is not None, labels)
+        if why is not None:
+            self.app.notify(why, title=labels("refused.title"), severity="error")
+            self.app.key_gate.release()
             return
-        self.app.push_screen(ActionForm(name, target),  # type: ignore[attr-defined]
+        self.app.push_screen(ActionForm(name, target),
                              lambda result: self.after_action(result) if result else None)

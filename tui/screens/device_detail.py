@@ -3,12 +3,14 @@ and how its certificate compares with the CA (``o`` asks the CA's OCSP responder
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from inventory.ca.ocsp import OcspAnswer
 from inventory.register.changes import Changes
@@ -19,7 +21,9 @@ from ..actions import offered_actions
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
-from ..safe import cell, cells, plain
+from ..safe import cell, cells
+from ..widgets.list_table import ListTable
+from ..widgets.nav_bar import NavBar
 from .action_form import DeviceTarget
 from .device_actions import ACTION_BINDINGS, DeviceActions
 
@@ -33,15 +37,14 @@ SECTIONS = (
 )
 
 
-
-
 class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
-    BINDINGS = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "nav.back", id="back"),
         Binding("f5", "refresh", "nav.refresh", show=False),
         Binding("o", "ocsp", "ca.ocsp_key", tooltip="ca.ocsp_tip", id="ocsp"),
         *ACTION_BINDINGS,
     ]
+    AUTO_FOCUS = "#detail-history"
 
     def __init__(self, device_id: int) -> None:
         super().__init__()
@@ -53,13 +56,14 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
     def compose(self) -> ComposeResult:
         localise_bindings(self, ctx(self).labels)
         t = ctx(self).labels
-        yield Header()
+        yield NavBar(self.app.current_mode, id="nav-bar")
         with VerticalScroll(id="detail"):
             yield Static(t("devices.loading"), id="detail-summary")
             for key, title, columns in SECTIONS:
                 yield Label(t(title), classes="section-title")
-                table: DataTable[str] = DataTable(id=f"detail-{key}", cursor_type="row",
-                                                  show_cursor=key == "history")
+                table = ListTable(id=f"detail-{key}", cursor_type="row",
+                                  show_cursor=key == "history")
+                table.can_focus = key == "history"
                 for col in columns:
                     table.add_column(t(col).split(" (")[0])
                 yield table
@@ -118,13 +122,13 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
             self.show(self.detail)
 
     def show(self, d: DeviceDetail) -> None:
+        first = self.detail is None
         self.detail = d
         t = ctx(self).labels
         none = t("detail.none")
-        self.sub_title = plain(t("detail.title", serial=d.serial))
-        holder = d.holder
-        agency = d.agency
+        holder, agency = d.holder, d.agency
         lines = [
+            (t("detail.device"), d.serial),
             (t("detail.kind"), t.term("device_kind", d.kind)),
             (t("detail.status"), t.term("device_status", d.status)),
             (t("detail.holder"), f"{holder.full_name} — {holder.title or ''} "
@@ -144,10 +148,10 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
             (t("ca.ocsp_line"), self.ocsp_line or t("ca.ocsp_hint")),
         ]
         if d.phone_number:
-            lines.insert(2, (t("detail.phone"), d.phone_number))
+            lines.insert(3, (t("detail.phone"), d.phone_number))
         width = max(len(k) for k, _ in lines)
-        summary = self.query_one("#detail-summary", Static)
-        summary.update(cell("\n".join(f"{k.ljust(width)}  {v}" for k, v in lines)))
+        self.query_one("#detail-summary", Static).update(
+            cell("\n".join(f"{k.ljust(width)}  {v}" for k, v in lines)))
         rows: dict[str, list[tuple[str, ...]]] = {
             "certificates": [(c.serial, t.term("certificate_status", c.status),
                               t.date(c.not_before), t.date(c.not_after), c.subject or "")
@@ -164,6 +168,8 @@ class DeviceDetailScreen(ShowsWorkerErrors, DeviceActions, Screen[None]):
             table = self.query_one(f"#detail-{key}", DataTable)
             table.clear()
             table.add_rows([cells(*v) for v in values])
+        if first:  # keys typed while this page opened (a scanner's next key) go on to it
+            self.app.key_gate.release()
 
     def current_target(self) -> DeviceTarget | None:
         d = self.detail

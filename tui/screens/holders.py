@@ -1,15 +1,20 @@
-"""Holders and agencies: the agency tree with device counts, holder search, their devices."""
+"""Holders and agencies: the agency tree with device counts, holder search, their devices.
+
+Tree labels put the count first ("1.234 · SYT Sở Y tế") so a narrow terminal cuts the name, not
+the number. Enter in the search box goes to the list of holders, Enter there to their devices.
+"""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Label, Tree
+from textual.widgets import DataTable, Footer, Input, Label, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
@@ -29,13 +34,20 @@ from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import cell, cells
 from ..widgets.device_table import DeviceTable
+from ..widgets.list_table import ListTable
+from ..widgets.nav_tree import NavTree
+from ..widgets.search_box import SearchBox
+from .mode_screen import ModeScreen
 
 
-class HoldersScreen(ShowsWorkerErrors, Screen[None]):
-    BINDINGS = [  # noqa: RUF012
+class HoldersScreen(ShowsWorkerErrors, ModeScreen):
+    MODE = "holders"
+    AUTO_FOCUS = "#agency-tree"
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "nav.search", tooltip="tip.search", id="search"),
         Binding("escape", "leave_search", "nav.back", show=False),
     ]
+    SWITCHING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"focus_search"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -46,15 +58,15 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
     def compose(self) -> ComposeResult:
         localise_bindings(self, ctx(self).labels)
         t = ctx(self).labels
-        yield Header()
+        yield self.nav_bar()
         with Horizontal(id="holders-layout"):
-            tree: Tree[AgencyNode | None] = Tree(t("holders.tree"), id="agency-tree", data=None)
+            tree = NavTree(t("holders.tree"), id="agency-tree", data=None)
             tree.show_root = False
             yield tree
             with Vertical(id="holders-right"):
-                yield Input(placeholder=t("holders.search"), id="holder-search")
+                yield SearchBox(placeholder=t("holders.search"), id="holder-search")
                 yield Label(t("holders.results"), id="holders-title", classes="section-title")
-                holders: DataTable[str] = DataTable(id="holders", cursor_type="row")
+                holders = ListTable(id="holders", cursor_type="row")
                 for col in ("col.name", "col.title", "col.agency"):
                     holders.add_column(t(col))
                 yield holders
@@ -78,7 +90,7 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         """The tree counts each agency's devices with its sub-agencies'; picking one shows its
         own count too (``tokenfleet agency list`` shows both)."""
         total = self.counts.get(a.id, DeviceCounts()).total
-        return cell(f"{a.code} · {a.name} ({ctx(self).labels.number(total)})")
+        return cell(f"{ctx(self).labels.number(total)} · {a.code} {a.name}")
 
     def _add_agency_nodes(self, node: TreeNode[AgencyNode | None], children: list[AgencyNode]
                       ) -> None:
@@ -88,10 +100,12 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
     def _fill_root(self, counts: dict[int, DeviceCounts], top: list[AgencyNode]) -> None:
         self.counts = counts
         tree = self.query_one("#agency-tree", Tree)
+        line = tree.cursor_line
         tree.clear()
         self._add_agency_nodes(tree.root, top)
         if len(tree.root.children) == 1:
             tree.root.children[0].expand()
+        tree.cursor_line = max(line, 0)  # a cursor from the start: j/k and Enter work at once
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[AgencyNode | None]) -> None:
         node = event.node
@@ -133,7 +147,10 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
             self.search_holders(text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#holders", DataTable).focus()
+        """Enter in the search box: to the list of holders."""
+        event.stop()
+        self.set_focus(self.query_one("#holders", DataTable))
+        self.app.key_gate.release()  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="holders")
     def search_holders(self, text: str) -> None:
@@ -180,8 +197,9 @@ class HoldersScreen(ShowsWorkerErrors, Screen[None]):
         event.stop()
 
     def action_focus_search(self) -> None:
-        # set_focus now, not focus() (deferred): keys typed right after "/" land in the box
-        self.set_focus(self.query_one("#holder-search", Input))
+        """Focus now (keys typed right after "/" land in the box), the old text selected."""
+        self.query_one(SearchBox).focus_and_select()
+        self.app.key_gate.release()  # type: ignore[attr-defined]
 
     def action_leave_search(self) -> None:
         self.query_one("#holders", DataTable).focus()

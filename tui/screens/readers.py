@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Label
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Label
 
 from inventory.register.changes import Changes
 
@@ -14,14 +15,16 @@ from ..context import ctx
 from ..widgets.readers_panel import ReadersPanel
 from ..widgets.station_readers_table import StationReadersTable
 from .action_form import ActionForm
+from .mode_screen import ModeScreen
 
 
-class ReadersScreen(Screen[None]):
-    BINDINGS = [Binding("c", "claim", "action.claim", id="claim")]  # noqa: RUF012
+class ReadersScreen(ModeScreen):
+    MODE = "readers"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("c", "claim", "action.claim", id="claim")]
 
     def compose(self) -> ComposeResult:
         localise_bindings(self, ctx(self).labels)
-        yield Header()
+        yield self.nav_bar()
         yield ReadersPanel(id="readers")
         yield Label(ctx(self).labels("stations.title"), classes="section-title")
         yield StationReadersTable(id="station-readers")

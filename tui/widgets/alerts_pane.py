@@ -27,6 +27,7 @@ from inventory.services.alerts import AlertRow
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import cells, plain
+from .desk_field import DeskField
 
 LIMIT = 300
 COLUMNS = ("col.alert", "col.state", "col.rule", "col.threshold", "col.serial",
@@ -45,7 +46,7 @@ class AlertsPane(ShowsWorkerErrors, Vertical):
         yield Static("", id="alerts-run", markup=False)
         with Horizontal(classes="desk-bar"):
             yield Button(t("desk.ack"), id="alert-ack", variant="primary")
-            yield Input(placeholder=t("desk.snooze_until"), id="snooze-until")
+            yield DeskField(placeholder=t("desk.snooze_until"), id="snooze-until")
             yield Button(t("desk.snooze"), id="alert-snooze")
         yield Static("", id="alerts-result", classes="desk-result", markup=False)
         table: DataTable[str] = DataTable(id="alerts", cursor_type="row", zebra_stripes=True)

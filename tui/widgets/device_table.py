@@ -11,13 +11,16 @@ scroll position needs — and every step costs one indexed query, at 1,000 or 1,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 from textual import events, work
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
@@ -28,9 +31,11 @@ from inventory.services.devices import count_devices, device_page
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import cells as safe_cells
+from .vim_keys import VIM_KEYS
 
-WINDOW = 100
-STEP = 50
+WINDOW = 60  # rows held: a tall terminal shows about 40; fewer rows to build on every key
+STEP = 30
+COUNT_DELAY = 0.25  # seconds after the rows are shown: the count follows when typing pauses
 EXPIRING_SOON = timedelta(days=30)
 SORT_OF_COLUMN = {"col.serial": "serial", "col.expiry": "expiry"}  # the indexed sort keys
 COLUMNS = ("col.serial", "col.kind", "col.status", "col.holder", "col.agency", "col.expiry",
@@ -68,12 +73,14 @@ class Query:
 class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
     """Shows one window of the device list and pages through the rest on demand."""
 
-    BINDINGS = [  # noqa: RUF012
-        Binding("home", "first_page", "Top", show=False),
-        Binding("end", "last_page", "Bottom", show=False),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,g", "first_page", "Top", show=False),
+        Binding("end,G", "last_page", "Bottom", show=False),
         Binding("ctrl+home", "first_page", "Top", show=False),
         Binding("ctrl+end", "last_page", "Bottom", show=False),
+        *VIM_KEYS,
     ]
+    SWITCHING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"select_cursor"})
 
     @dataclass
     class WindowChanged(Message):
@@ -100,6 +107,8 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         self.at_end = True
         self.loading_window = False
         self._refresh_pending = False
+        self._then: Callable[[list[DeviceRow]], None] | None = None
+        self._count_timer: Timer | None = None
 
     def on_mount(self) -> None:
         labels = ctx(self).labels
@@ -107,12 +116,18 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
             self.add_column(labels(key), key=key)
 
     # ------------------------------------------------------------------ public
-    def load(self, query: Query) -> None:
-        """Show the first page of a new query (and count its rows in the background)."""
+    def load(self, query: Query, then: Callable[[list[DeviceRow]], None] | None = None) -> None:
+        """Show the first page of a new query (and count its rows in the background);
+        ``then`` gets the rows once they are on screen (Enter in the search box)."""
         self.query_state = query
+        self._then = then
         self.total = None
+        if self._count_timer is not None:
+            self._count_timer.stop()
+        # the count waits until the rows are shown and typing pauses: it costs more than the
+        # page at 1M devices, and a search typed letter by letter needs only the last one
+        self._count_timer = None
         self._fetch("first")
-        self._count(query)
 
     def reload(self) -> None:
         """Re-read the rows on screen (after an action changed one), keeping the cursor."""
@@ -179,6 +194,8 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
     def action_select_cursor(self) -> None:
         if (row := self.selected) is not None:
             self.post_message(self.Opened(row.id))
+        else:
+            self.app.key_gate.release()  # type: ignore[attr-defined]  # nothing to open
 
     # ------------------------------------------------------------------ workers
     @work(thread=True, exclusive=True, exit_on_error=False, group="device-count")
@@ -199,6 +216,7 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
 
     # ------------------------------------------------------------------ main thread
     def _set_total(self, query: Query, total: int) -> None:
+        self._count_timer = None
         if query == self.query_state:
             self.total = total
             self._announce()
@@ -221,6 +239,14 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         if w.rows:
             self.move_cursor(row=max(0, min(w.cursor, len(w.rows) - 1)), animate=False)
         self._announce()
+        if self.total is None and self._count_timer is None:
+            if ctx(self).search_debounce > 0:  # the count follows when typing pauses
+                self._count_timer = self.set_timer(COUNT_DELAY, partial(self._count, query))
+            else:  # no debounce (tests, benchmarks): at once
+                self._count(query)
+        if self._then is not None and w.offset == 0:
+            then, self._then = self._then, None
+            then(w.rows)
         if self._refresh_pending:
             self._refresh_pending = False
             self.refresh_window()

@@ -13,7 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Label, Select
+from textual.widgets import DataTable, Label, Select, Static
 from textual.worker import get_current_worker
 
 from inventory.register.models import REQUEST_STATES
@@ -23,6 +23,7 @@ from inventory.services.desk import RequestRow
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import cells
+from .list_table import OpeningTable
 
 LIMIT = 500
 COLUMNS = ("col.request", "col.request_kind", "col.state", "col.agency", "col.subscribers",
@@ -49,7 +50,9 @@ class RequestsPane(ShowsWorkerErrors, Vertical):
             yield Select([(t("desk.all_states"), ALL),
                           *((t(f"request_state.{s}"), s) for s in REQUEST_STATES)],
                          value=ALL, allow_blank=False, id="request-state")
-        table: DataTable[str] = DataTable(id="requests", cursor_type="row", zebra_stripes=True)
+        yield Static(t("desk.requests_hint"), id="requests-result", classes="desk-result",
+                     markup=False)
+        table = OpeningTable(id="requests", cursor_type="row", zebra_stripes=True)
         for key in COLUMNS:
             table.add_column(t(key), key=key)
         yield table
@@ -96,3 +99,8 @@ class RequestsPane(ShowsWorkerErrors, Vertical):
             return
         event.stop()
         self.post_message(self.Opened(self, int(event.row_key.value)))
+
+    def show_result(self, message: str, ok: bool = True) -> None:
+        result = self.query_one("#requests-result", Static)
+        result.update(message)
+        result.set_class(not ok, "refused")

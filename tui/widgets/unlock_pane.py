@@ -25,6 +25,7 @@ from inventory.services.devices import DeviceRef
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import cells, plain
+from .desk_field import DeskField
 
 COLUMNS = ("col.case", "col.serial", "col.kind", "col.agency", "col.holder", "col.opened",
            "col.brought_by", "col.brought_at", "col.unlock_method", "col.closed", "col.days")
@@ -41,7 +42,7 @@ class UnlockPane(ShowsWorkerErrors, Vertical):
         yield Static("", id="unlock-figures", markup=False)
         with Horizontal(classes="desk-bar"):
             yield Checkbox(t("desk.open_only"), id="unlock-open-only")
-            yield Input(placeholder=t("desk.brought_by"), id="brought-by")
+            yield DeskField(placeholder=t("desk.brought_by"), id="brought-by")
             yield Button(t("desk.bring_in"), id="bring-in")
             yield Select([(t(f"unlock_method.{m}"), m) for m in desk.UNLOCK_METHODS],
                          value=desk.UNLOCK_METHODS[0], allow_blank=False, id="unlock-method")
