@@ -26,6 +26,7 @@ from inventory.register.db import Register
 from .bindings import localise_bindings
 from .commands import TokenfleetCommands
 from .context import UiContext
+from .early import EarlyRead
 from .filters import FilterValues, View
 from .i18n import Labels
 from .live import RegisterChanged, merge_changes, watch_register
@@ -80,7 +81,8 @@ class TokenfleetApp(App[None]):
                  host: str | None = None, watch_changes: bool = True,
                  who: str | None = None, settings: Settings | None = None,
                  observation_retention_days: int | None = None,
-                 views_path: Path | None = None, reports_dir: Path | None = None) -> None:
+                 views_path: Path | None = None, reports_dir: Path | None = None,
+                 early: EarlyRead | None = None) -> None:
         self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
                              poller_factory=poller_factory, search_debounce=search_debounce,
                              views=ViewStore(views_path))
@@ -92,6 +94,7 @@ class TokenfleetApp(App[None]):
             self.ctx.observation_retention_days = observation_retention_days
         if reports_dir is not None:
             self.ctx.reports_dir = reports_dir
+        self.ctx.early = early
         super().__init__()
         localise_bindings(self, self.ctx.labels)
         self.start_mode = start
@@ -164,8 +167,12 @@ class TokenfleetApp(App[None]):
     # ------------------------------------------------------------------ live updates
     @work(thread=True, exit_on_error=False, group="changes", name="change watcher")
     def _watch_register(self) -> None:
+        since = None
+        if self.ctx.early is not None:  # from just before the first screen's early read
+            with contextlib.suppress(Exception):
+                since = self.ctx.early.since.result()
         watch_register(self.ctx.register, self.post_message,
-                       get_current_worker().cancelled_event, self._watch_stopped)
+                       get_current_worker().cancelled_event, self._watch_stopped, since=since)
 
     def on_register_changed(self, message: RegisterChanged) -> None:
         self.refresh_screens(message.changes)

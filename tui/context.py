@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from inventory.register.config import Settings, default_reports_dir
 from inventory.register.db import Register
 from inventory.register.models import utcnow
 
+from .early import EarlyRead
 from .i18n import Labels
 from .views import ViewStore
 
@@ -38,9 +40,19 @@ class UiContext:
     observation_retention_days: int = Settings.observation_retention_days
     views: ViewStore = field(default_factory=ViewStore)  # the operator's saved views
     reports_dir: Path = field(default_factory=default_reports_dir)  # where reports go
+    early: EarlyRead | None = None  # the start screen's first read, begun before Textual
 
     def now(self) -> datetime:
         return self.fixed_now or utcnow()
+
+    def take_early(self, name: str) -> Future[Any] | None:
+        """The early read ``name`` if it was begun and not taken yet (it is taken once: a later
+        read of the same figure asks the register)."""
+        early = self.early
+        if early is None or early.name != name or early.value is None:
+            return None
+        value, early.value = early.value, None
+        return value
 
 
 def ctx(node: DOMNode) -> UiContext:

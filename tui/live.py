@@ -32,10 +32,12 @@ class RegisterChanged(Message):
 
 
 def watch_register(register: Register, post: Any, stop: threading.Event,
-                   stopped: threading.Event) -> None:
-    """Post a :class:`RegisterChanged` for every batch of changes until ``stop`` is set."""
+                   stopped: threading.Event, since: int | None = None) -> None:
+    """Post a :class:`RegisterChanged` for every batch of changes until ``stop`` is set (the
+    changes after ``since``, the trail's head when the first screen read the register;
+    default: from now)."""
     watcher: ChangeWatcher | None = None
-    seq: int | None = None
+    seq: int | None = since
     try:
         while not stop.is_set():
             try:

@@ -13,11 +13,20 @@ The service layer (``inventory.services.alerts``) uses ``last_run`` (the heartbe
 ``ledger_counts``, ``acknowledge`` and ``snooze`` for both front ends.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from inventory.alerts.ledger import RunInfo, acknowledge, last_run, ledger_counts, snooze
 from inventory.alerts.rules import Alert, crossed_threshold, due_alerts
-from inventory.alerts.runner import OUTCOMES, RunResult, run_alerts
 from inventory.register.config import AlertSettings, SmtpSettings
 from inventory.register.errors import AlertRunLockedError
+
+if TYPE_CHECKING:
+    from inventory.alerts.runner import OUTCOMES, RunResult, run_alerts
+
+_FROM_RUNNER = frozenset({"OUTCOMES", "RunResult", "run_alerts"})
 
 __all__ = [
     "OUTCOMES",
@@ -35,3 +44,13 @@ __all__ = [
     "run_alerts",
     "snooze",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The runner (digests, SMTP) is imported when a run needs it, not by every reader of the
+    ledger (the TUI's dashboard starts faster)."""
+    if name == "runner":
+        return importlib.import_module("inventory.alerts.runner")
+    if name in _FROM_RUNNER:
+        return getattr(importlib.import_module("inventory.alerts.runner"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

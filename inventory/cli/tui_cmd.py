@@ -21,12 +21,18 @@ def register(cli: click.Group) -> None:
 @pass_app
 def tui(app: AppContext, start: str, lang: str | None, light: bool) -> None:
     """Open the terminal UI on the register (keyboard-first; press ? for the keys)."""
-    from tui.app import TokenfleetApp
+    from tui import early
 
     identity = app.identity()
-    TokenfleetApp(app.register(), actor=identity.name, lang=lang or app.settings.lang,
+    register = app.register()
+    first_read = early.begin(register, start)  # while Textual is imported and the screen built
+
+    from tui.app import TokenfleetApp
+
+    TokenfleetApp(register, actor=identity.name, lang=lang or app.settings.lang,
                   start=start, theme="textual-light" if light else "textual-dark",
                   host=app.settings.host, settings=app.settings,
                   reports_dir=app.settings.reports_dir,
                   who=identity.describe() if identity.enforced else None,
-                  observation_retention_days=app.settings.observation_retention_days).run()
+                  observation_retention_days=app.settings.observation_retention_days,
+                  early=first_read).run()

@@ -16,13 +16,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from inventory.register.errors import ValidationError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# cryptography and asn1crypto are imported by the functions that parse a certificate, not with
+# this module: every move imports it (through lifecycle), and the TUI's first screen waits for
+# what it imports (60 ms of the start-up).
 
 PEM_CERTIFICATE = re.compile(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----.+?"
                              rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----", re.DOTALL)
@@ -66,6 +69,8 @@ class CertificateData:
     def subject_cn(self) -> str | None:
         if self.der is None:
             return None
+        from cryptography.x509.oid import NameOID
+
         names = load(self.der).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         value = names[0].value if names else None
         return value if isinstance(value, str) else None
@@ -90,6 +95,8 @@ def normalise_serial(text: str) -> str:
 
 def name_key(name_der: bytes) -> str:
     """The canonical key of a DER-encoded X.501 name (RFC 5280 name comparison)."""
+    from asn1crypto import x509 as asn1_x509
+
     prepared = asn1_x509.Name.load(name_der).hashable
     return hashlib.sha256(prepared.encode("utf-8")).hexdigest()
 
@@ -99,6 +106,8 @@ def name_key_of_text(rfc4514: str | None) -> str | None:
     None when the text is not a name."""
     if not rfc4514 or not rfc4514.strip():
         return None
+    from cryptography import x509
+
     try:
         return name_key(x509.Name.from_rfc4514_string(rfc4514.strip()).public_bytes())
     except ValueError:
@@ -107,6 +116,8 @@ def name_key_of_text(rfc4514: str | None) -> str | None:
 
 def issuer_der_of(der: bytes) -> bytes:
     """The issuer field exactly as the certificate encodes it (not re-encoded)."""
+    from asn1crypto import x509 as asn1_x509
+
     return asn1_x509.Certificate.load(der)["tbs_certificate"]["issuer"].dump()
 
 
@@ -125,6 +136,9 @@ def read_certificate_file(path: Path) -> bytes:
 
 def certificate_der(data: bytes, where: str) -> bytes:
     """DER of the single certificate in ``data`` (PEM or DER); ``where`` names it in errors."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     pems = PEM_CERTIFICATE.findall(data)
     if len(pems) > 1:
         raise ValidationError(f"{where}: holds {len(pems)} certificates; give one per file")
@@ -138,6 +152,8 @@ def certificate_der(data: bytes, where: str) -> bytes:
 
 
 def load(der: bytes, where: str = "certificate") -> x509.Certificate:
+    from cryptography import x509
+
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError as err:
@@ -145,6 +161,8 @@ def load(der: bytes, where: str = "certificate") -> x509.Certificate:
 
 
 def subject_key_id(cert: x509.Certificate) -> str | None:
+    from cryptography import x509
+
     try:
         return cert.extensions.get_extension_for_class(
             x509.SubjectKeyIdentifier).value.digest.hex()
@@ -153,6 +171,8 @@ def subject_key_id(cert: x509.Certificate) -> str | None:
 
 
 def authority_key_id(cert: x509.Certificate) -> str | None:
+    from cryptography import x509
+
     try:
         ident = cert.extensions.get_extension_for_class(
             x509.AuthorityKeyIdentifier).value.key_identifier

@@ -40,7 +40,12 @@ class ChangeWatcher:
         self._listener: Any = None
 
     def head(self) -> int:
-        with self.register.engine.connect() as conn:
+        return self.head_of(self.register)
+
+    @staticmethod
+    def head_of(register: Register) -> int:
+        """The sequence number of the newest change in the trail (0 when empty)."""
+        with register.engine.connect() as conn:
             return conn.scalar(select(AuditHead.last_seq).where(AuditHead.id == 1)) or 0
 
     def _listen(self) -> Any:

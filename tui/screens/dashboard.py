@@ -123,9 +123,15 @@ class DashboardScreen(ShowsWorkerErrors, ModeScreen):
     def _read(self, name: str, read: Callable[..., Any], show: Callable[[Any], None],
               then: Callable[[], None] | None = None) -> None:
         register = ctx(self).register
+        early = ctx(self).take_early(name)  # begun before the interface was built (tui.early)
+        if early is not None and early.done() and early.exception() is None:
+            show(early.result())  # in the screen's first frame
+            if then is not None:
+                then()
+            return
 
         def work() -> None:
-            value = read(register)
+            value = early.result() if early is not None else read(register)
             if get_current_worker().is_cancelled:
                 return
             self.app.call_from_thread(show, value)

@@ -12,6 +12,7 @@ scroll position needs — and every step costs one indexed query, at 1,000 or 1,
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -24,16 +25,16 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from inventory.fleet.queries import DeviceFilter, DeviceRow
+from inventory.fleet.queries import DeviceFilter, DeviceRow, Page
 from inventory.register.db import Register
 from inventory.services.devices import count_devices, device_page
 
 from ..context import ctx
+from ..early import WINDOW
 from ..errors import ShowsWorkerErrors
 from ..safe import cells as safe_cells
 from .vim_keys import VIM_KEYS
 
-WINDOW = 60  # rows held: a tall terminal shows about 40; fewer rows to build on every key
 STEP = 30
 COUNT_DELAY = 0.25  # seconds after the rows are shown: the count follows when typing pauses
 EXPIRING_SOON = timedelta(days=30)
@@ -127,7 +128,11 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         # the count waits until the rows are shown and typing pauses: it costs more than the
         # page at 1M devices, and a search typed letter by letter needs only the last one
         self._count_timer = None
-        self._fetch("first")
+        early = ctx(self).take_early("first-page") if opens(query) else None
+        if early is not None and early.done() and early.exception() is None:
+            self._show(query, Window.first_of(early.result()))
+            return  # read before the screen was built (tui.early): shown in its first frame
+        self._fetch("first", early)
 
     def reload(self) -> None:
         """Re-read the rows on screen (after an action changed one), keeping the cursor."""
@@ -205,12 +210,13 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
             self.app.call_from_thread(self._set_total, query, total)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="device-page")
-    def _fetch(self, how: str) -> None:
+    def _fetch(self, how: str, early: Future[Page] | None = None) -> None:
         q = self.query_state
         rows, cursor = list(self.rows_shown), self.cursor_row
         keep = self.selected.id if how == "same" and self.selected is not None else None
         result = _fetch_window(ctx(self).register, q, how, rows, cursor, self.window_offset,
-                               self.total, self.at_start, self.at_end, keep)
+                               self.total, self.at_start, self.at_end, keep,
+                               first=early.result() if early is not None else None)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, q, result)
 
@@ -264,16 +270,24 @@ class Window:
     at_start: bool
     at_end: bool
 
+    @classmethod
+    def first_of(cls, page: Page) -> Window:
+        """The window of a list's first page."""
+        return cls(page.rows, 0, 0, True, page.next_key is None)
+
 
 def _fetch_window(register: Register, q: Query, how: str, rows: list[DeviceRow], cursor: int,
                   offset: int, total: int | None, at_start: bool, at_end: bool,
-                  keep_id: int | None = None) -> Window:
-    """The next window for a move (pure paging arithmetic around ``device_page``)."""
+                  keep_id: int | None = None, first: Page | None = None) -> Window:
+    """The next window for a move (pure paging arithmetic around ``device_page``); ``first``
+    is the first page when it was read already (``tui.early``)."""
     def page(after: Any, limit: int, backwards: bool = False) -> tuple[list[DeviceRow], bool]:
         p = device_page(register, q.filter, sort=q.sort, after=after, limit=limit,
                         descending=q.descending != backwards)
         return (list(reversed(p.rows)) if backwards else p.rows), p.next_key is None
 
+    if first is not None:
+        return Window.first_of(first)
     if how == "first" or (not rows and how != "last"):
         new, end = page(None, WINDOW)
         return Window(new, 0, 0, True, end)
@@ -304,6 +318,11 @@ def _fetch_window(register: Register, q: Query, how: str, rows: list[DeviceRow],
     if keep_id in ids:  # the device under the cursor is still listed: stay on it
         cursor = ids.index(keep_id)
     return Window(new, cursor, offset, at_start, end and at_end)
+
+
+def opens(q: Query) -> bool:
+    """Whether ``q`` is the list as it opens (what ``tui.early`` reads before the screen)."""
+    return not q.descending and q.sort == "id" and replace(q.filter, now=None) == DeviceFilter()
 
 
 def with_now(f: DeviceFilter, now: datetime) -> DeviceFilter:
