@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from inventory.ca import chains
 from inventory.ca.crls import parse_entries, revocation_times
+from inventory.ca.kinds import KIND_NUMBERS, KINDS
 from inventory.register.models import (
     Agency,
     Certificate,
@@ -45,9 +46,6 @@ from inventory.register.models import (
 )
 from inventory.vocabulary import Vocabulary
 
-KINDS = ("revoked_at_ca_in_use", "revoked_here_valid_at_ca", "unknown_issuer", "crl_stale")
-CERTIFICATE_KINDS = KINDS[:3]
-KIND_NUMBERS = {kind: number for number, kind in enumerate(KINDS, start=1)}
 IN_USE = ("issued", "locked")
 DEFAULT_GRACE = timedelta(days=7)
 CHUNK = 900  # ids per IN (…) when reading the mismatches' devices

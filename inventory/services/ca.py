@@ -18,13 +18,8 @@ from sqlalchemy.orm import Session
 
 from inventory.alerts.rules import Alert, RuleSource
 from inventory.ca import anchors, chains, crls, ocsp
-from inventory.ca.reconcile import (
-    CERTIFICATE_KINDS,
-    KIND_NUMBERS,
-    KINDS,
-    Mismatch,
-    Reconciliation,
-)
+from inventory.ca.kinds import CERTIFICATE_KINDS, KIND_NUMBERS, KINDS
+from inventory.ca.reconcile import Mismatch, Reconciliation
 from inventory.ca.reconcile import reconcile as _reconcile
 from inventory.register.config import AlertSettings, Settings
 from inventory.register.db import Register

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.ca import chains
 from inventory.fleet import lifecycle, queries
 from inventory.fleet.lifecycle import CertificateData
 from inventory.fleet.queries import DeviceFilter, DeviceRow, Page, get_device
@@ -342,6 +341,8 @@ def renew_device(register: Register, ref: DeviceRef, certificate: CertificateDat
 def _with_verdict(session: Session, device: Device, cert: Certificate,
                   certificate: CertificateData) -> RenewResult:
     """The certificate just put on ``device``, its path validated now when it came as a file."""
+    from inventory.ca import chains  # cryptography's path validation: only for a file
+
     verdicts = chains.settle(session, [cert.id]) if certificate.der is not None else []
     untrusted = next((v.note for v in verdicts if v.chain == "untrusted"), None)
     return RenewResult(device_summary(device), cert.serial, cert.not_after, untrusted)

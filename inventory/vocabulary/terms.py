@@ -155,7 +155,7 @@ ALERT_RULE: Labels = {
     "ca_mismatch": ("Chứng thư số không khớp với CA", "Certificate does not match the CA"),
 }
 
-# What ``ca check`` finds (``inventory.ca.reconcile.KINDS``).
+# What ``ca check`` finds (``inventory.ca.kinds.KINDS``).
 CA_MISMATCH: Labels = {
     "revoked_at_ca_in_use": ("CA đã thu hồi, thiết bị vẫn đang dùng",
                              "Revoked by the CA, device in use"),

@@ -117,7 +117,19 @@ def start_in_tmux(db: Path, start: str, ready: Any, runs: int) -> tuple[list[flo
             time.sleep(1.0)
             rss = rss_mb(pid)
         subprocess.run([*base, "kill-session", "-t", name], check=False)
+        gone(pid)  # the next start does not share the machine with this one's exit
     return times, rss
+
+
+def gone(pid: int, timeout: float = 10.0) -> None:
+    """Wait until process ``pid`` has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
 
 
 async def keystrokes(db: Path) -> tuple[list[float], float]:

@@ -19,7 +19,6 @@ from textual.widgets import Footer, Input, Static
 
 from inventory.fleet.queries import SORT_KEYS, DeviceRow
 from inventory.register.changes import Changes
-from inventory.services import ca as ca_desk
 
 from ..bindings import localise_bindings
 from ..context import ctx
@@ -100,6 +99,8 @@ class DevicesScreen(ShowsWorkerErrors, DeviceActions, ModeScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="ca-filter")
     def load_ca_mismatches(self, query: Query, kind: str, then: Any = None) -> None:
         """The CA filter: reconcile (off the UI thread), then list the devices it names."""
+        from inventory.services import ca as ca_desk  # cryptography: when the filter is used
+
         c = ctx(self)
         ids = ca_desk.mismatched_devices(c.register, kind, now=c.now(),
                                          grace_days=c.settings.ca_grace_days)

@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
+from inventory.ca.kinds import CERTIFICATE_KINDS
 from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
-from inventory.services.ca import CERTIFICATE_KINDS
 
 from ..context import ctx
 from ..filters import FilterValues

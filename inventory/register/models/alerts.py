@@ -24,7 +24,7 @@ class AlertLedgerEntry(Base):
     tells two occurrences of the same condition apart (a device locked a second time, seen
     again and then unseen again); it is 0 for certificates and requests. For ``ca_mismatch``
     the subject is the certificate (a CRL for ``crl_stale``), the threshold 0, and the episode
-    the mismatch kind's number (``inventory.ca.reconcile.KIND_NUMBERS``).
+    the mismatch kind's number (``inventory.ca.kinds.KIND_NUMBERS``).
     """
 
     __tablename__ = "alert_ledger"
