@@ -107,4 +107,13 @@ else
         log "built $DRIVER"
     fi
 fi
+# vpcd listens on 127.0.0.1:35963+i, inside Linux's ephemeral port range: a client socket (one
+# of the tests' PostgreSQL connections) that happens to get one of those ports keeps pcscd from
+# opening its reader ("Address already in use"). Keep them out of the ephemeral range.
+RESERVED=/proc/sys/net/ipv4/ip_local_reserved_ports
+PORTS="35963-$((35963 + SLOTS - 1))"
+if [ -w "$RESERVED" ] && ! grep -q "$PORTS" "$RESERVED"; then
+    current=$(cat "$RESERVED")
+    echo "${current:+$current,}$PORTS" > "$RESERVED" && log "reserved the vpcd ports $PORTS"
+fi
 log "provisioned"

@@ -115,20 +115,29 @@ class Pcscd:
             with contextlib.suppress(FileNotFoundError):
                 (RUN_DIR / name).unlink()
 
-    def start(self) -> None:
-        self._clear_stale()
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            ["pcscd", "-f", "-c", str(self.conf_dir)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        try:
-            self.wait_readers()
-        except BaseException:
-            self.kill()  # never leave a daemon behind: it would hold the vpcd ports
-            raise
+    def start(self, attempts: int = 3) -> None:
+        """Start pcscd and wait for its readers. A vpcd port held by a client socket (the
+        ports are in the ephemeral range unless .ci/lab-provision.sh could reserve them, as
+        root) is "Address already in use": start again, a short-lived socket is gone soon."""
+        for attempt in range(1, attempts + 1):
+            self._clear_stale()
+            log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+            start = log.tell()
+            self.proc = subprocess.Popen(
+                ["pcscd", "-f", "-c", str(self.conf_dir)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            log.close()
+            try:
+                self.wait_readers()
+                return
+            except BaseException:
+                self.kill()  # never leave a daemon behind: it would hold the vpcd ports
+                if attempt == attempts or b"Address already in use" not in \
+                        self.log_path.read_bytes()[start:]:
+                    raise
+            time.sleep(2.0)
 
     def wait_readers(self, timeout: float = 15.0) -> list[str]:
         """Until pcscd lists all our readers (the daemon is up within ~15 ms)."""
