@@ -126,8 +126,8 @@ class DashboardScreen(ShowsWorkerErrors, ModeScreen):
         early = ctx(self).take_early(name)  # begun before the interface was built (tui.early)
         if early is not None and early.done() and early.exception() is None:
             show(early.result())  # in the screen's first frame
-            if then is not None:
-                then()
+            if then is not None:  # the other figures' readers wait until it is painted
+                self.call_after_refresh(then)
             return
 
         def work() -> None:
