@@ -6,6 +6,7 @@ tests never sleep for a fixed time.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from inventory.demo import city as demo
 from inventory.register.db import Register
 from tests.conftest import FIXED_NOW
 from tui.app import TokenfleetApp
+
+DEADLINE = 30.0  # seconds: generous; the UI should show a change within about one
 
 ACTOR = "tester"
 LIFELONG_WORKERS = ("changes", "_loader")
@@ -69,3 +72,21 @@ def sqlite_demo(sqlite_url: str) -> Iterator[Register]:
         demo.generate(session.connection(), devices=300, seed=7, now=FIXED_NOW)
     yield reg
     reg.dispose()
+
+
+@pytest.fixture
+def other_process(demo_register: Register) -> Iterator[Register]:
+    """The same register opened again, as another process would (another PC, or another TUI)."""
+    other = Register.open(demo_register.engine.url.render_as_string(hide_password=False))
+    yield other
+    other.dispose()
+
+
+async def until(pilot: Any, condition: Callable[[], bool]) -> bool:
+    """Whether ``condition`` came true within ``DEADLINE`` (the app keeps running meanwhile)."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await pilot.pause(0.1)
+    return condition()

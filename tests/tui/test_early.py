@@ -15,8 +15,8 @@ from tui import early
 from tui.app import TokenfleetApp
 from tui.widgets.device_table import DeviceTable
 
-from .conftest import settle
-from .test_figures import a_serial, figure, until
+from .conftest import settle, until
+from .test_figures import a_serial, figure
 
 
 async def test_a_change_between_the_early_read_and_the_first_screen_reaches_it(

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,25 +25,7 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.desk import DeskScreen
 from tui.widgets.device_table import DeviceTable
 
-from .conftest import settle
-
-DEADLINE = 30.0
-
-
-@pytest.fixture
-def other_process(demo_register: Register) -> Iterator[Register]:
-    other = Register.open(demo_register.engine.url.render_as_string(hide_password=False))
-    yield other
-    other.dispose()
-
-
-async def until(pilot: Any, condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await pilot.pause(0.1)
-    return condition()
+from .conftest import settle, until
 
 
 def figure(screen: Any, figure_id: str) -> int | None:

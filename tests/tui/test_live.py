@@ -8,11 +8,6 @@ PostgreSQL. Waits are readiness loops bounded by a generous deadline, not timing
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
 from sqlalchemy import select
 
 from inventory.fleet import lifecycle
@@ -24,27 +19,8 @@ from tui.screens.action_form import ActionForm
 from tui.widgets.device_table import DeviceTable
 from tui.widgets.station_readers_table import StationReadersTable
 
-from .conftest import settle
+from .conftest import settle, until
 from .test_actions import a_device, events_of, open_detail, reread
-
-DEADLINE = 30.0  # seconds: generous; the UI should show the change within about one
-
-
-@pytest.fixture
-def other_process(demo_register: Register) -> Iterator[Register]:
-    """The same register opened again, as another process would (another PC, or another TUI)."""
-    other = Register.open(demo_register.engine.url.render_as_string(hide_password=False))
-    yield other
-    other.dispose()
-
-
-async def until(pilot: Any, condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await pilot.pause(0.1)
-    return condition()
 
 
 def lock_elsewhere(other: Register, device_id: int) -> None:
