@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from inventory.fleet.queries import DeviceFilter, Page
 from inventory.register.changes import ChangeWatcher
@@ -70,3 +70,9 @@ def begin(register: Register, start: str) -> EarlyRead | None:
 
     threading.Thread(target=run, name=f"early {name}", daemon=True).start()
     return early
+
+
+def answered(value: Future[Any] | None) -> TypeGuard[Future[Any]]:
+    """Whether an early read's answer is in (and not an error): the screen shows it at once,
+    in its first frame; otherwise its worker waits for it (an error is shown as its own)."""
+    return value is not None and value.done() and value.exception() is None

@@ -34,6 +34,7 @@ from inventory.services.dashboard import (
 
 from ..bindings import localise_bindings
 from ..context import ctx
+from ..early import answered
 from ..errors import ShowsWorkerErrors
 from ..widgets.figure import Figure
 from .mode_screen import ModeScreen
@@ -124,7 +125,7 @@ class DashboardScreen(ShowsWorkerErrors, ModeScreen):
               then: Callable[[], None] | None = None) -> None:
         register = ctx(self).register
         early = ctx(self).take_early(name)  # begun before the interface was built (tui.early)
-        if early is not None and early.done() and early.exception() is None:
+        if answered(early):
             show(early.result())  # in the screen's first frame
             if then is not None:  # the other figures' readers wait until it is painted
                 self.call_after_refresh(then)

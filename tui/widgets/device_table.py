@@ -30,7 +30,7 @@ from inventory.register.db import Register
 from inventory.services.devices import count_devices, device_page
 
 from ..context import ctx
-from ..early import WINDOW
+from ..early import WINDOW, answered
 from ..errors import ShowsWorkerErrors
 from ..safe import cells as safe_cells
 from .vim_keys import VIM_KEYS
@@ -129,7 +129,7 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         # page at 1M devices, and a search typed letter by letter needs only the last one
         self._count_timer = None
         early = ctx(self).take_early("first-page") if opens(query) else None
-        if early is not None and early.done() and early.exception() is None:
+        if answered(early):
             self._show(query, Window.first_of(early.result()))
             return  # read before the screen was built (tui.early): shown in its first frame
         self._fetch("first", early)
