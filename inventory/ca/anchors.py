@@ -28,6 +28,7 @@ from inventory.fleet.certificates import (
 )
 from inventory.register import access, audit
 from inventory.register.errors import DuplicateError, NotFoundError, ValidationError
+from inventory.register.files import read_small_file
 from inventory.register.models import RevocationList, TrustAnchor, utcnow
 
 
@@ -63,13 +64,8 @@ class TrustChange:
 
 def read_anchor_file(path: Path) -> list[x509.Certificate]:
     """Every certificate in a PEM file (a bundle is fine) or the one in a DER file."""
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise ValidationError(f"{path}: cannot read it ({err.strerror or err})") from err
-    if len(data) > MAX_FILE_BYTES:
-        raise ValidationError(f"{path}: too large for a certificate file")
+    data = read_small_file(path, MAX_FILE_BYTES, name=str(path), what="it",
+                           too_large="too large for a certificate file")
     try:
         pems = PEM_CERTIFICATE.findall(data)
         if pems:

@@ -33,6 +33,7 @@ from inventory.ca.signatures import signature_valid
 from inventory.fleet.certificates import fingerprint, name_key, serial_hex
 from inventory.register import access, audit
 from inventory.register.errors import ValidationError
+from inventory.register.files import read_small_file
 from inventory.register.models import RevocationList, TrustAnchor, utcnow
 
 PEM_CRL = re.compile(rb"-----BEGIN X509 CRL-----.+?-----END X509 CRL-----", re.DOTALL)
@@ -60,15 +61,8 @@ def read_source(source: str, *, timeout: float) -> bytes:
     """The bytes of a CRL file, or of a CRL downloaded from an http(s) URL."""
     if source.startswith(("http://", "https://")):
         return net.fetch(source, timeout=timeout, accept="application/pkix-crl")
-    path = Path(source)
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise ValidationError(f"{source}: cannot read the CRL ({err.strerror or err})") from err
-    if len(data) > MAX_FILE_BYTES:
-        raise ValidationError(f"{source}: larger than {MAX_FILE_BYTES >> 20} MiB: not a CRL")
-    return data
+    return read_small_file(Path(source), MAX_FILE_BYTES, name=source, what="the CRL",
+                           too_large=f"larger than {MAX_FILE_BYTES >> 20} MiB: not a CRL")
 
 
 def parse_crl(data: bytes, source: str) -> tuple[x509.CertificateRevocationList, bytes]:

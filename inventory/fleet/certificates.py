@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inventory.register.errors import ValidationError
+from inventory.register.files import read_small_file
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -123,14 +124,8 @@ def issuer_der_of(der: bytes) -> bytes:
 
 def read_certificate_file(path: Path) -> bytes:
     """The DER bytes of the one certificate in a PEM or DER file; one clear error otherwise."""
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise ValidationError(f"{path}: cannot read the certificate file "
-                              f"({err.strerror or err})") from err
-    if len(data) > MAX_FILE_BYTES:
-        raise ValidationError(f"{path}: too large for a certificate file")
+    data = read_small_file(path, MAX_FILE_BYTES, name=str(path), what="the certificate file",
+                           too_large="too large for a certificate file")
     return certificate_der(data, str(path))
 
 

@@ -1,4 +1,5 @@
-"""Files the register writes (exports, reports, backups): complete or not there at all.
+"""Files the register writes (exports, reports, backups): complete or not there at all; and
+small files it reads whole (certificates, CRLs), bounded (``read_small_file``).
 
 ``atomic_output`` hands out a hidden temporary name beside the target, and renames it over the
 target only when the writer finished; on any failure or interruption the temporary file (and
@@ -18,7 +19,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from inventory.register.errors import FileOutputError, StorageIOError, TokenfleetError
+from inventory.register.errors import (
+    FileOutputError,
+    StorageIOError,
+    TokenfleetError,
+    ValidationError,
+)
 
 # Errors met while writing data rather than while creating the file: EX_IOERR.
 _MIDWAY = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EPIPE}
@@ -164,3 +170,16 @@ def atomic_output(path: Path, *, replace: bool = True) -> Iterator[Path]:
         raise
     finally:
         remove_quietly(tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm"))
+
+
+def read_small_file(path: Path, limit: int, *, name: str, what: str, too_large: str) -> bytes:
+    """The whole of a file of at most ``limit`` bytes; one line naming it (``name``) when it
+    cannot be read ("cannot read ``what``") or is larger (``too_large``)."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as err:
+        raise ValidationError(f"{name}: cannot read {what} ({err.strerror or err})") from err
+    if len(data) > limit:
+        raise ValidationError(f"{name}: {too_large}")
+    return data
