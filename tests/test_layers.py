@@ -18,3 +18,16 @@ def test_importing_the_cli_loads_no_ui_spreadsheet_or_reader_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.strip()
     assert out == ""
+
+
+def test_the_tuis_first_frame_needs_no_sqlalchemy() -> None:
+    """``tokenfleet tui`` lays out its start screen while its early reader (a forked process,
+    ``tui.early``) opens the register: the command, the app and both start screens import no
+    SQLAlchemy and none of the register's models, so the two proceed side by side."""
+    code = ("import sys, inventory.cli, inventory.cli.tui_cmd, tui.early, tui.app, "
+            "tui.screens.dashboard, tui.screens.devices\n"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'"
+            " or m.startswith('inventory.register.models'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.strip()
+    assert out == ""

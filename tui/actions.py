@@ -6,10 +6,13 @@ the UI only adds the two that are not status moves (renew, edit holder) and the 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from inventory.fleet import lifecycle
-from inventory.register.models import DEVICE_STATUSES
+from inventory.register.domain import DEVICE_STATUSES
+
+if TYPE_CHECKING:
+    from inventory.services.devices import DeviceRef
 
 # action → key on the devices table and the detail screen (``j``/``k`` move, as in every list:
 # "mark locked" is ``m``)
@@ -29,6 +32,8 @@ DESTRUCTIVE = frozenset({"report_lost", "revoke", "retire"})
 
 def offered_actions(status: str, has_holder: bool) -> list[str]:
     """The actions to offer for a device in ``status`` (the others are refused anyway)."""
+    from inventory.fleet import lifecycle
+
     moves = set(lifecycle.allowed_moves(status))
     if status == "issued":
         moves.add("renew")
@@ -42,9 +47,29 @@ def refusal(action: str, serial: str, status: str, has_holder: bool, labels: Any
     any form or confirmation, naming the states it is allowed from; None when it can."""
     if action == "edit_holder":
         return None if has_holder else str(labels("form.no_holder"))
+    from inventory.fleet import lifecycle
+
     sources = lifecycle.action_sources(action)
     if sources is None or status in sources:
         return None
     allowed = [s for s in DEVICE_STATUSES if s in sources]
     return str(labels.message("move_not_allowed", {"serial": serial, "status": status,
                                                    "action": action, "allowed": allowed}))
+
+
+@dataclass(frozen=True)
+class DeviceTarget:
+    """The device an action is for (plain data: forms never hold ORM rows)."""
+
+    id: int
+    serial: str
+    status: str
+    holder_id: int | None
+    kind: str | None = None
+    version: int | None = None  # what the screen showed: a newer one means someone else moved it
+
+    @property
+    def ref(self) -> DeviceRef:
+        from inventory.services.devices import DeviceRef
+
+        return DeviceRef(self.serial, self.kind, self.version)

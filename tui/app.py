@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App
@@ -19,20 +21,22 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from inventory.register.changes import Changes
 from inventory.register.config import Settings
-from inventory.register.db import Register
 
 from .bindings import localise_bindings
 from .commands import TokenfleetCommands
-from .context import UiContext
-from .early import EarlyRead
+from .context import Connected, UiContext
+from .early import WAIT, EarlyRead
 from .filters import FilterValues, View
 from .i18n import Labels
 from .live import RegisterChanged, merge_changes, watch_register
 from .modes import SCREENS
 from .typeahead import KeyGate, switching
 from .views import ViewStore
+
+if TYPE_CHECKING:
+    from inventory.register.changes import Changes
+    from inventory.register.db import Register
 
 THEMES = ("textual-dark", "textual-light")
 SCREEN_CLASSES = {"dashboard": "DashboardScreen", "devices": "DevicesScreen",
@@ -74,7 +78,7 @@ class TokenfleetApp(App[None]):
     SWITCHING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"search", "switch_mode", "help"})
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
 
-    def __init__(self, register: Register, *, actor: str, lang: str = "en",
+    def __init__(self, register: Register | None = None, *, actor: str = "", lang: str = "en",
                  now: datetime | None = None, start: str = "dashboard",
                  poller_factory: Callable[[], Any] | None = None,
                  search_debounce: float = 0.15, theme: str = "textual-dark",
@@ -82,8 +86,14 @@ class TokenfleetApp(App[None]):
                  who: str | None = None, settings: Settings | None = None,
                  observation_retention_days: int | None = None,
                  views_path: Path | None = None, reports_dir: Path | None = None,
-                 early: EarlyRead | None = None) -> None:
-        self.ctx = UiContext(register=register, actor=actor, labels=Labels(lang), fixed_now=now,
+                 early: EarlyRead | None = None,
+                 connect: Callable[[], Connected] | None = None) -> None:
+        """``register`` and ``actor``: what to work on, open already; or ``connect``, which
+        opens it when the first frame is on screen (``tokenfleet tui``, with ``early``)."""
+        if connect is None:
+            assert register is not None, "a register, or how to connect to it"
+            connect = partial(Connected, register, actor, who)
+        self.ctx = UiContext(connect=connect, labels=Labels(lang), fixed_now=now,
                              poller_factory=poller_factory, search_debounce=search_debounce,
                              views=ViewStore(views_path))
         if settings is not None:
@@ -106,17 +116,16 @@ class TokenfleetApp(App[None]):
         self._stale_timer: Timer | None = None
         self.theme = theme
         self.title = self.ctx.labels("app.title")
-        # who is connected (PostgreSQL: the login, its role and agency scope), in the header
-        self.sub_title = self.ctx.labels("app.subtitle") + (f" — {who}" if who else "")
-        self.who = who  # the navigation bar (the header's place) names it too
+        self._set_who(who)
+        self.failed: Exception | None = None  # why it could not connect (it ended)
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self._screen_changed)
         self.switch_mode(self.start_mode)
-        if self.watch_changes:
-            self._watch_register()
-        else:
-            self._watch_stopped.set()
+        if self.ctx.early is None:
+            self._connect_and_watch()
+        else:  # connecting imports the register's models: not before the first frame is painted
+            self.call_after_refresh(self._connect_and_watch)
 
     async def on_unmount(self) -> None:
         """Stop the change watcher and wait for it to close its connection."""
@@ -166,13 +175,56 @@ class TokenfleetApp(App[None]):
 
     # ------------------------------------------------------------------ live updates
     @work(thread=True, exit_on_error=False, group="changes", name="change watcher")
-    def _watch_register(self) -> None:
+    def _connect_and_watch(self) -> None:
+        """Connect (if not yet), then watch the register for changes until cancelled."""
+        if self.ctx.early is not None:  # the early reader's first answer first (tui.early)
+            self.ctx.early.first.wait(WAIT)
+        try:
+            connected = self.ctx.connected()
+        except Exception as exc:  # the register cannot be opened, or the claim is refused
+            self._watch_stopped.set()
+            self.call_from_thread(self._cannot_connect, exc)
+            return
+        if connected.who != self.who:
+            self.call_from_thread(self._show_who, connected.who)
+        self.call_from_thread(self._settled)
+        if not self.watch_changes:
+            self._watch_stopped.set()
+            return
         since = None
         if self.ctx.early is not None:  # from just before the first screen's early read
             with contextlib.suppress(Exception):
                 since = self.ctx.early.since.result()
-        watch_register(self.ctx.register, self.post_message,
+        watch_register(connected.register, self.post_message,
                        get_current_worker().cancelled_event, self._watch_stopped, since=since)
+
+    def _settled(self) -> None:
+        """Connected, the first screen up: what exists now lives as long as the app. It is put
+        out of the collector's way (``gc.freeze``), so that a full collection — 80–100 ms over
+        everything the app imported, at random, the slowest keystrokes — scans only what came
+        since; and collection resumes (``tokenfleet tui`` pauses it for its start)."""
+        gc.collect()  # once, now: garbage frozen would never be freed
+        gc.freeze()
+        gc.enable()
+
+    def _cannot_connect(self, error: Exception) -> None:
+        """The app ends; ``tokenfleet tui`` says why, with its exit code (``failed``)."""
+        self.failed = error
+        self.exit()
+
+    def _set_who(self, who: str | None) -> None:
+        """Who is connected (PostgreSQL: the login, its role and agency scope; None on SQLite),
+        in the header's title and on the navigation bar (the header's place)."""
+        self.who = who
+        self.sub_title = self.ctx.labels("app.subtitle") + (f" — {who}" if who else "")
+
+    def _show_who(self, who: str | None) -> None:
+        from .widgets.nav_bar import NavBar
+
+        self._set_who(who)
+        for screen in self.all_screens():
+            for bar in screen.query(NavBar):
+                bar.update(bar.line())
 
     def on_register_changed(self, message: RegisterChanged) -> None:
         self.refresh_screens(message.changes)

@@ -55,6 +55,8 @@ class ErrorModal(ModalScreen[None]):
 class ShowsWorkerErrors:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
+            if ctx(self).connect_error is not None:  # type: ignore[arg-type]
+                return  # the register could not be opened: the app ends and says why, once
             log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
             title, message = describe(event.worker.error, ctx(self).labels)  # type: ignore[arg-type]
             app = self.app  # type: ignore[attr-defined]

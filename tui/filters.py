@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from inventory.fleet.queries import DeviceFilter
-from inventory.services.dashboard import NOT_SEEN_STATUSES
+from inventory.fleet.listing import DeviceFilter
+from inventory.services.figures import NOT_SEEN_STATUSES
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from inventory.register.changes import Changes, ChangeWatcher
-from inventory.register.db import Register
+if TYPE_CHECKING:  # imported when watching begins: the first frame is painted without them
+    from inventory.register.changes import Changes
+    from inventory.register.db import Register
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ def watch_register(register: Register, post: Any, stop: threading.Event,
     """Post a :class:`RegisterChanged` for every batch of changes until ``stop`` is set (the
     changes after ``since``, the trail's head when the first screen read the register;
     default: from now)."""
+    from inventory.register.changes import ChangeWatcher
+
     watcher: ChangeWatcher | None = None
     seq: int | None = since
     try:
@@ -64,6 +67,8 @@ def merge_changes(earlier: Changes | None, later: Changes) -> Changes:
     """Two notices as one (a screen out of sight catches up on both in one read)."""
     if earlier is None:
         return later
+    from inventory.register.changes import Changes
+
     return Changes(seq=max(earlier.seq, later.seq),
                    device_ids=earlier.device_ids | later.device_ids,
                    actions=earlier.actions | later.actions)

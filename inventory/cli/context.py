@@ -8,17 +8,21 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine
 
-from inventory.register import access, checks, dates
-from inventory.register.access import Identity
+from inventory.register import dates
 from inventory.register.config import Settings, default_database_url
-from inventory.register.db import Register, make_engine
 from inventory.register.errors import ValidationError
 from inventory.register.text import csv_safe
+
+if TYPE_CHECKING:  # SQLAlchemy and the models are imported when the register is opened: a
+    # command that forks first (``tokenfleet tui``, ``tui.early``) has not paid for them yet
+    from sqlalchemy import Engine
+
+    from inventory.register.access import Identity
+    from inventory.register.db import Register
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -40,6 +44,8 @@ class AppContext:
             settings = replace(settings, database_url=db_url)
         claimed_as = "--actor " if actor else "TOKENFLEET_ACTOR="
         if actor:
+            from inventory.register import checks
+
             settings = replace(settings, actor=checks.actor(actor))
         # Anything but the default embedded register was named by someone, and may be a typo.
         return cls(settings, claimed_as,
@@ -49,6 +55,8 @@ class AppContext:
         """Who is connected (the login on PostgreSQL, the OS user on SQLite); a claimed
         ``--actor``/``TOKENFLEET_ACTOR`` that names someone else is refused here."""
         if self._identity is None:
+            from inventory.register import access
+
             with self.register().read() as session:
                 identity = access.identify(session)
             access.check_claim(identity, self.settings.actor, self.claimed_as)
@@ -59,20 +67,26 @@ class AppContext:
     def actor(self) -> str:
         return self.identity().name
 
-    def register(self, *, auto_upgrade: bool | None = None, create: bool = False) -> Register:
+    def register(self, *, auto_upgrade: bool | None = None, create: bool = False,
+                 existing: bool = False) -> Register:
         """The register, opened once. The embedded default is created and upgraded on first
-        use; a register named explicitly must exist unless ``create`` (db upgrade, demo). A
-        claimed actor is checked as soon as it is opened, whatever the command."""
+        use; a register named explicitly must exist unless ``create`` (db upgrade, demo);
+        ``existing``: only one that exists at the current schema (nothing created, nothing
+        upgraded). A claimed actor is checked as soon as it is opened, whatever the command."""
         if self._register is None:
-            self._register = Register.open(self.settings.database_url,
-                                           auto_upgrade=auto_upgrade,
-                                           create=create or not self.explicit_db)
+            from inventory.register.db import Register
+
+            self._register = Register.open(
+                self.settings.database_url, auto_upgrade=False if existing else auto_upgrade,
+                create=not existing and (create or not self.explicit_db))
             if self.settings.actor:
                 self.identity()
         return self._register
 
     def engine(self, *, create: bool = False) -> Engine:
         """A bare engine (schema and backup commands), under the same creation rule."""
+        from inventory.register.db import make_engine
+
         return make_engine(self.settings.database_url, create=create or not self.explicit_db)
 
     def close(self) -> None:

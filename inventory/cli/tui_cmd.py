@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+from typing import TYPE_CHECKING
+
 import click
 
 from inventory.cli.context import AppContext, pass_app
 from tui.modes import SCREENS  # the app's screens; no Textual (imported by the command below)
+
+if TYPE_CHECKING:
+    from inventory.register.db import Register
 
 
 def register(cli: click.Group) -> None:
@@ -21,18 +27,30 @@ def register(cli: click.Group) -> None:
 @pass_app
 def tui(app: AppContext, start: str, lang: str | None, light: bool) -> None:
     """Open the terminal UI on the register (keyboard-first; press ? for the keys)."""
+    gc.disable()  # no collection while starting up: the app resumes it once it has settled
     from tui import early
+    from tui.context import Connected
 
-    identity = app.identity()
-    register = app.register()
-    first_read = early.begin(register, start)  # while Textual is imported and the screen built
+    def connect() -> Connected:
+        identity = app.identity()  # opens the register (creating or upgrading the default)
+        return Connected(app.register(), identity.name,
+                         identity.describe() if identity.enforced else None)
+
+    def existing_register() -> Register:  # the early reader's: nothing created or upgraded
+        app.register(existing=True)
+        return connect().register
+
+    # forked before anything is imported or connected: it reads while Textual is imported
+    first_reads = early.begin(existing_register, start)
 
     from tui.app import TokenfleetApp
 
-    TokenfleetApp(register, actor=identity.name, lang=lang or app.settings.lang,
-                  start=start, theme="textual-light" if light else "textual-dark",
-                  host=app.settings.host, settings=app.settings,
-                  reports_dir=app.settings.reports_dir,
-                  who=identity.describe() if identity.enforced else None,
-                  observation_retention_days=app.settings.observation_retention_days,
-                  early=first_read).run()
+    ui = TokenfleetApp(connect=connect, lang=lang or app.settings.lang,
+                       start=start, theme="textual-light" if light else "textual-dark",
+                       host=app.settings.host, settings=app.settings,
+                       reports_dir=app.settings.reports_dir,
+                       observation_retention_days=app.settings.observation_retention_days,
+                       early=first_reads)
+    ui.run()
+    if ui.failed is not None:
+        raise ui.failed

@@ -22,10 +22,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String
-
 from inventory.register.errors import ValidationError
-from inventory.register.models import Agency, Certificate, Device, Holder
 from inventory.register.text import fold
 from inventory.vocabulary.terms import (
     DEVICE_KIND,
@@ -50,6 +47,8 @@ def _describe(ch: str) -> str:
 
 def column_size(column: Any) -> int | None:
     """The length a model column allows (``String(200)`` → 200; Text → None)."""
+    from sqlalchemy import String
+
     type_ = column.property.columns[0].type if hasattr(column, "property") else column.type
     return type_.length if isinstance(type_, String) else None
 
@@ -111,21 +110,29 @@ def same_text(stored: str | None, incoming: str | None, *, multiline: bool = Fal
 
 # --- fields ----------------------------------------------------------------------------------
 
-_SIZES = {
-    "serial": column_size(Device.serial),
-    "manufacturer": column_size(Device.manufacturer),
-    "model": column_size(Device.model),
-    "phone_number": column_size(Device.phone_number),
-    "holder": column_size(Holder.full_name),
-    "title": column_size(Holder.title),
-    "email": column_size(Holder.email),
-    "phone": column_size(Holder.phone),
-    "agency_code": column_size(Agency.code),
-    "agency": column_size(Agency.name),
-    "certificate_serial": column_size(Certificate.serial),
-    "subject": column_size(Certificate.subject),
-    "issuer": column_size(Certificate.issuer),
-}
+@lru_cache(maxsize=1)
+def _sizes() -> dict[str, int | None]:
+    """The named fields' sizes, read off the models (imported here, when a field is first
+    checked: ``checks.actor`` is used before the register is open)."""
+    from inventory.register.models import Agency, Certificate, Device, Holder
+
+    return {
+        "serial": column_size(Device.serial),
+        "manufacturer": column_size(Device.manufacturer),
+        "model": column_size(Device.model),
+        "phone_number": column_size(Device.phone_number),
+        "holder": column_size(Holder.full_name),
+        "title": column_size(Holder.title),
+        "email": column_size(Holder.email),
+        "phone": column_size(Holder.phone),
+        "agency_code": column_size(Agency.code),
+        "agency": column_size(Agency.name),
+        "certificate_serial": column_size(Certificate.serial),
+        "subject": column_size(Certificate.subject),
+        "issuer": column_size(Certificate.issuer),
+    }
+
+
 LABELS = {
     "serial": "serial", "manufacturer": "manufacturer", "model": "model",
     "phone_number": "SIM phone number", "holder": "holder name", "title": "title",
@@ -137,14 +144,14 @@ LABELS = {
 
 def field_size(name: str) -> int | None:
     """How many characters a named field holds (``field`` refuses more)."""
-    return NOTES_MAX if name == "notes" else _SIZES.get(name)
+    return NOTES_MAX if name == "notes" else _sizes().get(name)
 
 
 def field(name: str, value: Any, *, required: bool = False) -> str | None:
     """A named register field (``holder``, ``title``, ``serial`` …) checked by its column."""
     if name == "notes":
         return text(value, "notes", multiline=True)
-    return text(value, LABELS.get(name, name), max_len=_SIZES.get(name), required=required)
+    return text(value, LABELS.get(name, name), max_len=_sizes().get(name), required=required)
 
 
 def serial(value: Any) -> str:

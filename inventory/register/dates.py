@@ -17,6 +17,11 @@ FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S%z"
 HINT = "dd/mm/yyyy or yyyy-mm-dd"
 
 
+def utcnow() -> datetime:
+    """Now, aware, in UTC: the register's clock."""
+    return datetime.now(UTC)
+
+
 def parse_date(value: str | date, what: str = "") -> datetime:
     """A date (or date-time) as an aware datetime; ``what`` names it in the error."""
     if isinstance(value, datetime):

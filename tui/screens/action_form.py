@@ -8,7 +8,6 @@ in the form, and the register is left unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +24,10 @@ from inventory.register.changes import Changes
 from inventory.register.errors import ConcurrentChangeError, TokenfleetError, ValidationError
 from inventory.register.models import DEVICE_KINDS, HANDOVER_METHODS
 from inventory.services import devices, holders
-from inventory.services.devices import SIMPLE_MOVES, DeviceRef
+from inventory.services.devices import SIMPLE_MOVES
 from inventory.services.unregistered import claim_device
 
-from ..actions import DESTRUCTIVE, refusal
+from ..actions import DESTRUCTIVE, DeviceTarget, refusal
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import plain
@@ -36,22 +35,6 @@ from ..widgets.holder_picker import HolderPicker
 from .confirm import ConfirmModal
 
 NOTE_ACTIONS = SIMPLE_MOVES
-
-
-@dataclass(frozen=True)
-class DeviceTarget:
-    """The device an action is for (plain data: forms never hold ORM rows)."""
-
-    id: int
-    serial: str
-    status: str
-    holder_id: int | None
-    kind: str | None = None
-    version: int | None = None  # what the screen showed: a newer one means someone else moved it
-
-    @property
-    def ref(self) -> DeviceRef:
-        return DeviceRef(self.serial, self.kind, self.version)
 
 
 class ActionForm(ShowsWorkerErrors, ModalScreen[str | None]):

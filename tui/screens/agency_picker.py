@@ -9,7 +9,7 @@ folded query's letters in order in the folded name or the code, best matches fir
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -21,12 +21,14 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from inventory.register.text import fold
-from inventory.services.holders import AgencyRow, agencies
 
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..widgets.pick_list import PickList
 from ..widgets.search_box import SearchBox
+
+if TYPE_CHECKING:
+    from inventory.services.holders import AgencyRow
 
 SHOWN = 300
 ALL = "__all__"
@@ -81,6 +83,8 @@ class AgencyPicker(ShowsWorkerErrors, ModalScreen[AgencyChoice | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="agency-picker")
     def load(self) -> None:
+        from inventory.services.holders import agencies
+
         rows = agencies(ctx(self).register)
         self.app.call_from_thread(self._loaded, [r for r in rows if r.active])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,23 +21,19 @@ from textual.timer import Timer
 from textual.widgets import Footer, Label, Static
 from textual.worker import get_current_worker
 
-from inventory.alerts.ledger import RunInfo
-from inventory.register.changes import Changes
-from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
-from inventory.services import dashboard as figures
-from inventory.services.dashboard import (
-    EXPIRY_WINDOWS,
-    MONTH_ACTIONS,
-    MonthCounts,
-    StatusKindCounts,
-)
+from inventory.register.domain import DEVICE_KINDS, DEVICE_STATUSES
+from inventory.services.figures import EXPIRY_WINDOWS, MONTH_ACTIONS, MonthCounts, StatusKindCounts
 
 from ..bindings import localise_bindings
 from ..context import ctx
-from ..early import answered
+from ..early import answered, result_or
 from ..errors import ShowsWorkerErrors
 from ..widgets.figure import Figure
 from .mode_screen import ModeScreen
+
+if TYPE_CHECKING:
+    from inventory.alerts.ledger import RunInfo
+    from inventory.register.changes import Changes
 
 REFRESH_DEBOUNCE = 0.5  # seconds: a burst of changes is read once
 
@@ -103,36 +99,40 @@ class DashboardScreen(ShowsWorkerErrors, ModeScreen):
     def load(self) -> None:
         """The cheap counts first; every other figure as soon as they are in."""
         self._timer = None
-        self._read("counts", figures.status_and_kind_counts, self.show_counts, then=self._rest)
+        self._read("counts", self.show_counts, then=self._rest)
 
     def _rest(self) -> None:
-        c = ctx(self)
-        now = c.now()
         for d in EXPIRY_WINDOWS:
-            self._read(f"expiring-{d}", partial(figures.expiring_count, now=now, days=d),
-                       partial(self._show_figure, f"#fig-expiring-{d}"))
-        self._read("locked-oldest", partial(figures.locked_oldest_days, now=now),
-                   self.show_locked_oldest)
-        self._read("not-seen", partial(figures.not_seen_count, now=now, days=c.not_seen_days),
-                   partial(self._show_figure, "#fig-not-seen"))
-        self._read("month", partial(figures.month_counts, now=now), self.show_month)
-        self._read("alerts", figures.alerts_last_run, self.show_alert_run)
-        self._read("turnaround", partial(figures.unlock_turnaround_days, now=now),
-                   self.show_turnaround)
-        self._read("open-cases", figures.open_unlock_cases, self.show_open_cases)
+            self._read(f"expiring-{d}", partial(self._show_figure, f"#fig-expiring-{d}"))
+        self._read("locked-oldest", self.show_locked_oldest)
+        self._read("not-seen", partial(self._show_figure, "#fig-not-seen"))
+        self._read("month", self.show_month)
+        self._read("alerts", self.show_alert_run)
+        self._read("turnaround", self.show_turnaround)
+        self._read("open-cases", self.show_open_cases)
 
-    def _read(self, name: str, read: Callable[..., Any], show: Callable[[Any], None],
+    def _reader(self, name: str) -> Callable[[], Any]:
+        """Figure ``name`` read now (``inventory.services.dashboard.figure_reads``)."""
+        c = ctx(self)
+
+        def read() -> Any:
+            from inventory.services.dashboard import figure_reads
+
+            return figure_reads(c.now(), not_seen_days=c.not_seen_days)[name](c.register)
+        return read
+
+    def _read(self, name: str, show: Callable[[Any], None],
               then: Callable[[], None] | None = None) -> None:
-        register = ctx(self).register
         early = ctx(self).take_early(name)  # begun before the interface was built (tui.early)
         if answered(early):
             show(early.result())  # in the screen's first frame
             if then is not None:  # the other figures' readers wait until it is painted
                 self.call_after_refresh(then)
             return
+        read = self._reader(name)
 
         def work() -> None:
-            value = early.result() if early is not None else read(register)
+            value = result_or(early, read)
             if get_current_worker().is_cancelled:
                 return
             self.app.call_from_thread(show, value)

@@ -11,9 +11,8 @@ from typing import Any, ClassVar
 
 from textual.binding import Binding
 
-from ..actions import ACTION_KEYS, offered_actions, refusal
+from ..actions import ACTION_KEYS, DeviceTarget, offered_actions, refusal
 from ..context import ctx
-from .action_form import ActionForm, DeviceTarget
 from .action_menu import ActionMenu
 
 ACTION_BINDINGS = [
@@ -57,5 +56,7 @@ class DeviceActions:
             self.app.notify(why, title=labels("refused.title"), severity="error")
             self.app.key_gate.release()
             return
+        from .action_form import ActionForm  # its services: imported when a form first opens
+
         self.app.push_screen(ActionForm(name, target),
                              lambda result: self.after_action(result) if result else None)

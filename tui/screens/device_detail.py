@@ -17,14 +17,13 @@ from inventory.register.changes import Changes
 from inventory.services import ca as ca_desk
 from inventory.services.devices import DeviceDetail, device_detail
 
-from ..actions import offered_actions
+from ..actions import DeviceTarget, offered_actions
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
 from ..safe import cell, cells
 from ..widgets.list_table import ListTable
 from ..widgets.nav_bar import NavBar
-from .action_form import DeviceTarget
 from .device_actions import ACTION_BINDINGS, DeviceActions
 
 SECTIONS = (

@@ -9,7 +9,7 @@ asks to revoke it.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -17,8 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from inventory.fleet.queries import SORT_KEYS, DeviceRow
-from inventory.register.changes import Changes
+from inventory.fleet.listing import SORT_KEYS, DeviceRow
 
 from ..bindings import localise_bindings
 from ..context import ctx
@@ -28,7 +27,10 @@ from ..widgets.device_table import SORT_OF_COLUMN, DeviceTable, Query
 from ..widgets.filter_bar import FilterBar
 from ..widgets.filter_chips import Chip, FilterChips
 from ..widgets.search_box import SearchBox
-from .action_form import DeviceTarget
+
+if TYPE_CHECKING:
+    from inventory.register.changes import Changes
+from ..actions import DeviceTarget
 from .agency_picker import AgencyChoice, AgencyPicker
 from .device_actions import ACTION_BINDINGS, DeviceActions
 from .mode_screen import ModeScreen

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
-from inventory.fleet.queries import DeviceFilter
+from inventory.fleet.listing import DeviceFilter
 from inventory.services.holders import (
     AgencyNode,
     DeviceCounts,

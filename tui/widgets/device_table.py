@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.binding import Binding, BindingType
@@ -25,15 +25,16 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from inventory.fleet.queries import DeviceFilter, DeviceRow, Page
-from inventory.register.db import Register
-from inventory.services.devices import count_devices, device_page
+from inventory.fleet.listing import DeviceFilter, DeviceRow, Page
 
 from ..context import ctx
-from ..early import WINDOW, answered
+from ..early import WINDOW, answered, result_or
 from ..errors import ShowsWorkerErrors
 from ..safe import cells as safe_cells
 from .vim_keys import VIM_KEYS
+
+if TYPE_CHECKING:
+    from inventory.register.db import Register
 
 STEP = 30
 COUNT_DELAY = 0.25  # seconds after the rows are shown: the count follows when typing pauses
@@ -204,8 +205,13 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
 
     # ------------------------------------------------------------------ workers
     @work(thread=True, exclusive=True, exit_on_error=False, group="device-count")
-    def _count(self, query: Query) -> None:
-        total = count_devices(ctx(self).register, query.filter)
+    def _count(self, query: Query, early: Future[int] | None = None) -> None:
+        def count() -> int:
+            from inventory.services.devices import count_devices
+
+            return count_devices(ctx(self).register, query.filter)
+
+        total = result_or(early, count)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._set_total, query, total)
 
@@ -214,9 +220,10 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
         q = self.query_state
         rows, cursor = list(self.rows_shown), self.cursor_row
         keep = self.selected.id if how == "same" and self.selected is not None else None
-        result = _fetch_window(ctx(self).register, q, how, rows, cursor, self.window_offset,
-                               self.total, self.at_start, self.at_end, keep,
-                               first=early.result() if early is not None else None)
+        first = result_or(early, lambda: None)  # read before the screen was built (tui.early)
+        result = Window.first_of(first) if first is not None else _fetch_window(
+            ctx(self).register, q, how, rows, cursor, self.window_offset, self.total,
+            self.at_start, self.at_end, keep)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, q, result)
 
@@ -244,12 +251,17 @@ class DeviceTable(ShowsWorkerErrors, DataTable[Any]):
             self.add_row(*safe_cells(*cells, style=style), key=str(row.id))
         if w.rows:
             self.move_cursor(row=max(0, min(w.cursor, len(w.rows) - 1)), animate=False)
+        early = None
+        if self.total is None and self._count_timer is None and opens(query):
+            early = ctx(self).take_early("count")  # counted before the screen was built
+            if answered(early):
+                self.total, early = early.result(), None
         self._announce()
         if self.total is None and self._count_timer is None:
-            if ctx(self).search_debounce > 0:  # the count follows when typing pauses
+            if early is not None or ctx(self).search_debounce <= 0:
+                self._count(query, early)  # at once: counted early, or no debounce (tests)
+            else:  # the count follows when typing pauses
                 self._count_timer = self.set_timer(COUNT_DELAY, partial(self._count, query))
-            else:  # no debounce (tests, benchmarks): at once
-                self._count(query)
         if self._then is not None and w.offset == 0:
             then, self._then = self._then, None
             then(w.rows)
@@ -278,16 +290,15 @@ class Window:
 
 def _fetch_window(register: Register, q: Query, how: str, rows: list[DeviceRow], cursor: int,
                   offset: int, total: int | None, at_start: bool, at_end: bool,
-                  keep_id: int | None = None, first: Page | None = None) -> Window:
-    """The next window for a move (pure paging arithmetic around ``device_page``); ``first``
-    is the first page when it was read already (``tui.early``)."""
+                  keep_id: int | None = None) -> Window:
+    """The next window for a move (pure paging arithmetic around ``device_page``)."""
+    from inventory.services.devices import device_page
+
     def page(after: Any, limit: int, backwards: bool = False) -> tuple[list[DeviceRow], bool]:
         p = device_page(register, q.filter, sort=q.sort, after=after, limit=limit,
                         descending=q.descending != backwards)
         return (list(reversed(p.rows)) if backwards else p.rows), p.next_key is None
 
-    if first is not None:
-        return Window.first_of(first)
     if how == "first" or (not rows and how != "last"):
         new, end = page(None, WINDOW)
         return Window(new, 0, 0, True, end)

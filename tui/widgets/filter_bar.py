@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from inventory.ca.kinds import CERTIFICATE_KINDS
-from inventory.register.models import DEVICE_KINDS, DEVICE_STATUSES
+from inventory.register.domain import DEVICE_KINDS, DEVICE_STATUSES
 
 from ..context import ctx
 from ..filters import FilterValues

@@ -1,11 +1,7 @@
 """ORM models. Each feature keeps its tables in its own module; import them all here so that
 ``Base.metadata`` (and so Alembic) sees every table."""
 
-from inventory.register.models.access import ROLES, Operator
-from inventory.register.models.alerts import ALERT_RULES, ALERT_STATES, AlertLedgerEntry, AlertRun
-from inventory.register.models.base import Base, UTCDateTime, utcnow
-from inventory.register.models.ca import RevocationList, TrustAnchor
-from inventory.register.models.register import (
+from inventory.register.domain import (
     AGENCY_KINDS,
     CERTIFICATE_STATUSES,
     CHAIN_STATES,
@@ -14,6 +10,12 @@ from inventory.register.models.register import (
     HANDOVER_METHODS,
     REQUEST_KINDS,
     REQUEST_STATES,
+)
+from inventory.register.models.access import ROLES, Operator
+from inventory.register.models.alerts import ALERT_RULES, ALERT_STATES, AlertLedgerEntry, AlertRun
+from inventory.register.models.base import Base, UTCDateTime, utcnow
+from inventory.register.models.ca import RevocationList, TrustAnchor
+from inventory.register.models.register import (
     Agency,
     AgencyHistory,
     Certificate,

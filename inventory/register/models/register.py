@@ -16,25 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.register.models.base import Base, utcnow
 
-DEVICE_KINDS = ("usb_token", "pki_sim")
-DEVICE_STATUSES = ("in_stock", "issued", "locked", "lost", "revoked", "retired")
-CERTIFICATE_STATUSES = ("active", "superseded", "revoked")
-# What the CA layer found when it validated a certificate's path (``Certificate.chain``); None
-# when the register holds no certificate file (a typed record): only its issuer name is known.
-CHAIN_STATES = ("pending", "trusted", "untrusted")
-HANDOVER_METHODS = ("in_person", "cipher_org", "postal")
-REQUEST_KINDS = ("new_issuance", "renewal", "change_info", "revocation", "recovery")
-REQUEST_STATES = ("draft", "submitted", "completed", "rejected", "cancelled")
-AGENCY_KINDS = (
-    "city",
-    "department",
-    "district",
-    "ward",
-    "people_council",
-    "public_service_unit",
-    "other",
-)
-
 
 class Agency(Base):
     """A node of the agency tree; ``path`` (``/1/7/42/``) makes subtree queries one range scan."""
