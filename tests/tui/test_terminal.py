@@ -132,3 +132,21 @@ def test_a_scanned_serial_opens_its_device_in_a_small_terminal(tmp_path: Path,
     lines = shown.rstrip("\n").splitlines()
     assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
     subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "C-q"], check=True)
+
+
+def test_tokenfleet_tui_creates_the_embedded_register_it_starts_on(tmp_path: Path,
+                                                                 tmux_session: str) -> None:
+    """The first start on a new machine: there is no register yet. The early reader
+    (``tui.early``) opens only one that exists, so it answers nothing; the app creates the
+    embedded register when it connects and the dashboard reads it itself."""
+    command = Path(sys.executable).with_name("tokenfleet")
+    env = (f"XDG_DATA_HOME={tmp_path / 'data'} XDG_CONFIG_HOME={tmp_path / 'config'} "
+           "TOKENFLEET_LANG=en")
+    assert TMUX is not None
+    subprocess.run([TMUX, "-L", SOCKET, "-f", "/dev/null", "new-session", "-d", "-s",
+                    tmux_session, "-x", "160", "-y", "45",
+                    f"env -u COLUMNS -u LINES -u TOKENFLEET_DATABASE_URL {env} {command} tui"],
+                   check=True)
+    wait_for(tmux_session, "0 devices in the register")
+    assert (tmp_path / "data" / "tokenfleet" / "register.sqlite3").is_file()
+    subprocess.run([TMUX, "-L", SOCKET, "send-keys", "-t", tmux_session, "C-q"], check=True)
