@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input, Static
 
 from inventory.fleet.listing import SORT_KEYS, DeviceRow
 
+from ..actions import DeviceTarget
 from ..bindings import localise_bindings
 from ..context import ctx
 from ..errors import ShowsWorkerErrors
@@ -27,14 +28,13 @@ from ..widgets.device_table import SORT_OF_COLUMN, DeviceTable, Query
 from ..widgets.filter_bar import FilterBar
 from ..widgets.filter_chips import Chip, FilterChips
 from ..widgets.search_box import SearchBox
-
-if TYPE_CHECKING:
-    from inventory.register.changes import Changes
-from ..actions import DeviceTarget
 from .agency_picker import AgencyChoice, AgencyPicker
 from .device_actions import ACTION_BINDINGS, DeviceActions
 from .mode_screen import ModeScreen
 from .prompt import PromptModal
+
+if TYPE_CHECKING:
+    from inventory.register.changes import Changes
 
 
 class DevicesScreen(ShowsWorkerErrors, DeviceActions, ModeScreen):
