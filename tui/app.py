@@ -117,7 +117,6 @@ class TokenfleetApp(App[None]):
         self.theme = theme
         self.title = self.ctx.labels("app.title")
         self._set_who(who)
-        self.failed: Exception | None = None  # why it could not connect (it ended)
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self._screen_changed)
@@ -181,9 +180,9 @@ class TokenfleetApp(App[None]):
             self.ctx.early.first.wait(WAIT)
         try:
             connected = self.ctx.connected()
-        except Exception as exc:  # the register cannot be opened, or the claim is refused
+        except Exception:  # the register cannot be opened, or the claim is refused
             self._watch_stopped.set()
-            self.call_from_thread(self._cannot_connect, exc)
+            self.call_from_thread(self.exit)  # ``failed`` says why
             return
         if connected.who != self.who:
             self.call_from_thread(self._show_who, connected.who)
@@ -207,10 +206,11 @@ class TokenfleetApp(App[None]):
         gc.freeze()
         gc.enable()
 
-    def _cannot_connect(self, error: Exception) -> None:
-        """The app ends; ``tokenfleet tui`` says why, with its exit code (``failed``)."""
-        self.failed = error
-        self.exit()
+    @property
+    def failed(self) -> Exception | None:
+        """Why the app could not connect (it ended then): ``tokenfleet tui`` says it, with its
+        exit code."""
+        return self.ctx.connect_error
 
     def _set_who(self, who: str | None) -> None:
         """Who is connected (PostgreSQL: the login, its role and agency scope; None on SQLite),

@@ -29,7 +29,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from inventory.fleet.counts import count_by_status as count_by_status  # its home, kept here
 from inventory.fleet.listing import SORT_KEYS, DeviceFilter, DeviceRow, Page
 from inventory.register import access
 from inventory.register.errors import ConcurrentChangeError, NotFoundError, ValidationError

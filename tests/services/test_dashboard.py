@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 from inventory import alerts
-from inventory.fleet.queries import count_by_status
+from inventory.fleet.counts import count_by_status
 from inventory.register.config import AlertSettings
 from inventory.register.db import Register
 from inventory.services import dashboard

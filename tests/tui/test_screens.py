@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from textual.widgets import DataTable, Input, ProgressBar, Tree
 
-from inventory.fleet.queries import count_by_status
+from inventory.fleet.counts import count_by_status
 from inventory.register.models import Device, Holder
 from tui.app import TokenfleetApp
 from tui.screens.dashboard import DashboardScreen

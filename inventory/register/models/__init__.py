@@ -1,6 +1,7 @@
 """ORM models. Each feature keeps its tables in its own module; import them all here so that
 ``Base.metadata`` (and so Alembic) sees every table."""
 
+from inventory.register.dates import utcnow
 from inventory.register.domain import (
     AGENCY_KINDS,
     CERTIFICATE_STATUSES,
@@ -13,7 +14,7 @@ from inventory.register.domain import (
 )
 from inventory.register.models.access import ROLES, Operator
 from inventory.register.models.alerts import ALERT_RULES, ALERT_STATES, AlertLedgerEntry, AlertRun
-from inventory.register.models.base import Base, UTCDateTime, utcnow
+from inventory.register.models.base import Base, UTCDateTime
 from inventory.register.models.ca import RevocationList, TrustAnchor
 from inventory.register.models.register import (
     Agency,

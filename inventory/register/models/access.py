@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inventory.register.models.base import Base, utcnow
+from inventory.register.dates import utcnow
+from inventory.register.models.base import Base
 
 ROLES = ("viewer", "operator", "admin", "poller")
 

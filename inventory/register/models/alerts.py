@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inventory.register.models.base import Base, utcnow
+from inventory.register.dates import utcnow
+from inventory.register.models.base import Base
 
 ALERT_RULES = ("cert_expiring", "cert_expired", "device_locked", "device_unseen",
                "request_pending", "ca_mismatch")

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inventory.register.models.base import Base, utcnow
+from inventory.register.dates import utcnow
+from inventory.register.models.base import Base
 
 
 class TrustAnchor(Base):

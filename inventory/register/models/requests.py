@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inventory.register.models.base import Base, utcnow
+from inventory.register.dates import utcnow
+from inventory.register.models.base import Base
 from inventory.register.models.register import Agency, Device, Holder
 
 UNLOCK_SOURCES = ("poller", "reported")

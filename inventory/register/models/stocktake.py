@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inventory.register.models.base import Base, utcnow
+from inventory.register.dates import utcnow
+from inventory.register.models.base import Base
 from inventory.register.models.register import Agency
 
 STOCKTAKE_STATES = ("open", "finished")
